@@ -1,0 +1,141 @@
+"""The one place that opens DuckDB connections.
+
+Writers (the demo builder, importers, migrations) use :func:`connect_writer`.
+The web app and the metric engine read through :func:`query`, which runs on a
+read-only connection with one cursor per thread. Parameters are always bound.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import duckdb
+import pandas as pd
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+DEFAULT_DB_PATH = REPO_ROOT / "data" / "cockpit.duckdb"
+
+# a government intranet has no internet: a missing extension must fail fast
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def db_path() -> Path:
+    """The database file: ``$COCKPIT_DB`` or ``data/cockpit.duckdb``."""
+    return Path(os.environ.get("COCKPIT_DB", DEFAULT_DB_PATH))
+
+
+@contextmanager
+def connect_writer(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection, closed on exit. Only builders and importers write."""
+    reset_reader()  # one process may not hold a read-only and a writer handle at once
+    con = duckdb.connect(str(path or db_path()), config=_CONFIG)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered migration files as (version, name, sql), in order."""
+    found = []
+    for f in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = _MIGRATION_NAME.match(f.name)
+        if not m:
+            raise ValueError(f"迁移文件名不合规范：{f.name}（应为 NNN_name.sql）")
+        found.append((int(m.group(1)), f.stem, f.read_text(encoding="utf-8")))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"迁移版本号重复：{versions}")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations not yet recorded in ``schema_version``; return those applied.
+
+    Each migration runs in its own transaction together with its version row, so a
+    failing file leaves the schema at the previous version.
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+# ---------------------------------------------------------------- reading
+
+_reader_lock = threading.Lock()
+_reader: dict[str, duckdb.DuckDBPyConnection] = {}
+_local = threading.local()
+
+
+def _reader_connection() -> duckdb.DuckDBPyConnection:
+    path = str(db_path())
+    with _reader_lock:
+        con = _reader.get(path)
+        if con is None:
+            if not Path(path).exists():
+                raise FileNotFoundError(f"数据库文件不存在：{path}（请先运行 python -m data.demo 生成演示数据）")
+            con = duckdb.connect(path, read_only=True, config=_CONFIG)
+            _reader.clear()
+            _reader[path] = con
+        return con
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """This thread's read-only cursor on the database file."""
+    con = _reader_connection()
+    cached = getattr(_local, "cursor", None)
+    if cached is None or cached[0] is not con:
+        _local.cursor = (con, con.cursor())
+    return _local.cursor[1]
+
+
+def reset_reader() -> None:
+    """Close the shared read-only connection (after a rebuild, or in tests)."""
+    with _reader_lock:
+        for con in _reader.values():
+            con.close()
+        _reader.clear()
+    _local.__dict__.pop("cursor", None)
+
+
+def query(sql: str, params: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """Run one read-only statement with bound named parameters; return a DataFrame."""
+    return cursor().execute(sql, dict(params or {})).df()
+
+
+def data_version() -> str:
+    """An id of the data currently in the file; caches key on it."""
+    row = cursor().execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return row[0] if row else "unversioned"
+
+
+@lru_cache(maxsize=None)
+def read_sql(path: Path) -> str:
+    """The text of a ``.sql`` file, read once."""
+    return Path(path).read_text(encoding="utf-8")
