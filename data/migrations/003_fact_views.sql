@@ -29,15 +29,15 @@ JOIN calendar AS c ON year(c.month) = b.year;
 CREATE VIEW v_project_milestones AS
 WITH milestones AS (
     SELECT project_id,
-           max(event_date) FILTER (WHERE stage = 'applied')        AS applied_on,
-           max(event_date) FILTER (WHERE stage = 'approved')       AS approved_on,
-           max(event_date) FILTER (WHERE stage = 'procured')       AS procured_on,
-           max(event_date) FILTER (WHERE stage = 'started')        AS started_on,
-           max(event_date) FILTER (WHERE stage = 'trial')          AS trial_on,
+           max(event_date) FILTER (WHERE stage = 'applied')                    AS applied_on,
+           max(event_date) FILTER (WHERE stage = 'approved')                   AS approved_on,
+           max(event_date) FILTER (WHERE stage = 'procured')                   AS procured_on,
+           max(event_date) FILTER (WHERE stage = 'started')                    AS started_on,
+           max(event_date) FILTER (WHERE stage = 'trial')                      AS trial_on,
            max(event_date) FILTER (WHERE stage = 'final_accepted') AS final_accepted_on,
-           max(event_date) FILTER (WHERE stage = 'completed')      AS completed_on,
-           max(event_date) FILTER (WHERE stage = 'evaluated')      AS evaluated_on,
-           max(event_date) FILTER (WHERE stage = 'terminated')     AS terminated_on
+           max(event_date) FILTER (WHERE stage = 'completed')                  AS completed_on,
+           max(event_date) FILTER (WHERE stage = 'evaluated')                  AS evaluated_on,
+           max(event_date) FILTER (WHERE stage = 'terminated')                 AS terminated_on
     FROM project_event
     GROUP BY project_id
 )
@@ -80,19 +80,19 @@ states AS (
 SELECT month, county_code, dept_code, project_id, owner_unit, tier, category, fund_source,
        approved_budget, paid_to_date,
        CAST(alive AS TINYINT)                                                  AS in_portfolio,
-       CAST(alive AND approved_6m_ago AND NOT is_started AS TINYINT)                                                        AS is_not_started_6m,
+       CAST(alive AND approved_6m_ago AND NOT is_started AS TINYINT)           AS is_not_started_6m,
        CAST(alive AND is_started AND NOT is_accepted AND past_planned_finish
             AS TINYINT)                                                        AS is_overdue,
        CAST(paid_to_date > approved_budget AS TINYINT)                         AS is_over_budget,
-       CAST(alive AND trial_6m_ago AND NOT is_accepted AS TINYINT)                                                        AS is_acceptance_pending,
-       CAST(completed_6m_ago AND NOT is_evaluated AS TINYINT)                                                        AS is_self_eval_due,
+       CAST(alive AND trial_6m_ago AND NOT is_accepted AS TINYINT)             AS is_acceptance_pending,
+       CAST(completed_6m_ago AND NOT is_evaluated AS TINYINT)                  AS is_self_eval_due,
        CAST(alive AND is_running AND NOT classified AS TINYINT)                AS is_cloud_eligible,
        CAST(alive AND is_running AND NOT classified AND on_gov_cloud AS TINYINT) AS is_on_cloud,
        CAST(is_accepted AS TINYINT)                                            AS is_accepted,
        CAST(is_accepted AND data_sharing_confirmed AS TINYINT)                 AS is_sharing_confirmed,
-       CAST(accepted_in_month AS TINYINT)          AS finished_in_month,
+       CAST(accepted_in_month AS TINYINT)                                      AS finished_in_month,
        CAST(accepted_in_month AND final_accepted_on <= coalesce(planned_finish, final_accepted_on)
-            AS TINYINT)                AS finished_on_time_in_month,
+            AS TINYINT)                                                        AS finished_on_time_in_month,
        CAST(is_evaluated AS TINYINT)                                           AS is_evaluated,
        CASE WHEN is_evaluated THEN performance_score END                       AS evaluated_score,
        CASE WHEN alive AND approved_6m_ago AND NOT is_started
