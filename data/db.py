@@ -124,9 +124,22 @@ def reset_reader() -> None:
     _local.__dict__.pop("cursor", None)
 
 
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def bind(sql: str, params: Mapping[str, object] | None) -> dict[str, object]:
+    """The subset of ``params`` that ``sql`` names (DuckDB rejects unused ones)."""
+    names = set(_PARAM.findall(_COMMENT.sub("", sql)))
+    missing = names - set(params or {})
+    if missing:
+        raise KeyError(f"SQL 缺少绑定参数：{sorted(missing)}")
+    return {k: v for k, v in (params or {}).items() if k in names}
+
+
 def query(sql: str, params: Mapping[str, object] | None = None) -> pd.DataFrame:
     """Run one read-only statement with bound named parameters; return a DataFrame."""
-    return cursor().execute(sql, dict(params or {})).df()
+    return cursor().execute(sql, bind(sql, params)).df()
 
 
 def data_version() -> str:

@@ -1,0 +1,235 @@
+"""The indicator catalogue: typed declarations loaded from ``catalogue.toml``.
+
+Each KPI is declared once there; :func:`load_catalogue` validates every declaration
+and raises :class:`CatalogueError` naming the KPI at fault.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_FORBIDDEN_SQL = re.compile(r";|--|/\*|\b(select|insert|update|delete|drop|attach|copy|pragma|install|load)\b", re.I)
+KPI_TYPES = ("ratio", "sum", "gap")
+PERIODS = ("month", "ytd", "quarter", "year")
+PERIOD_LABELS = {"month": "当月", "ytd": "累计", "quarter": "季度", "year": "年度"}
+
+
+class CatalogueError(ValueError):
+    """A declaration in the catalogue is invalid."""
+
+
+class UnknownKpiError(KeyError):
+    """A KPI id that the catalogue does not declare."""
+
+    def __str__(self) -> str:
+        return f"未知指标：{self.args[0]}"
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    expr: str
+    kind: str  # flow | stock
+    agg: str  # sum | count_distinct
+    label: str
+    additive: bool  # Σ over regions equals the parent's value
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    view: str
+    dims: tuple[str, ...]
+    label: str
+    measures: dict[str, Measure]
+
+
+@dataclass(frozen=True)
+class Rag:
+    amber_below: float = 0.0
+    red_below: float = -5.0
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    name: str
+    name_en: str
+    family: str
+    fact: str
+    type: str
+    unit: str
+    direction: str
+    caliber: str
+    source: str
+    numerator: str | None = None
+    denominator: str | None = None
+    measure: str | None = None
+    base: str | None = None
+    scale: float | None = None
+    target: float | None = None
+    target_mode: str = "fixed"
+    rag: Rag = field(default_factory=Rag)
+    periods: tuple[str, ...] = PERIODS
+    headline: bool = False
+
+    @property
+    def is_rate(self) -> bool:
+        """Changes are in percentage points for rates and for gaps."""
+        return self.unit in ("%", "个百分点")
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+    @property
+    def has_target(self) -> bool:
+        return self.target is not None or self.target_mode == "time_progress"
+
+    @property
+    def factor(self) -> float:
+        """Multiplier from the raw ratio to the unit shown (100 for percent)."""
+        if self.scale is not None:
+            return self.scale
+        return 100.0 if self.unit == "%" else 1.0
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    facts: dict[str, Fact]
+    kpis: dict[str, Kpi]
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        """The declaration of ``kpi_id``; :class:`UnknownKpiError` if there is none."""
+        try:
+            return self.kpis[kpi_id]
+        except KeyError:
+            raise UnknownKpiError(kpi_id) from None
+
+    def measures_of(self, kpi: Kpi) -> list[Measure]:
+        """The measures a KPI needs from its fact (through its base for gaps)."""
+        if kpi.type == "gap":
+            return self.measures_of(self.kpis[kpi.base])
+        fact = self.facts[kpi.fact]
+        names = [kpi.measure] if kpi.type == "sum" else [kpi.numerator, kpi.denominator]
+        return [fact.measures[n] for n in names]
+
+    def headline(self) -> list[Kpi]:
+        return [k for k in self.kpis.values() if k.headline]
+
+
+def _fail(what: str, message: str) -> CatalogueError:
+    return CatalogueError(f"指标目录错误（{what}）：{message}")
+
+
+def _parse_fact(name: str, raw: dict) -> Fact:
+    where = f"事实表 {name}"
+    for key in ("view", "measures"):
+        if key not in raw:
+            raise _fail(where, f"缺少 {key}")
+    if not _IDENT.match(raw["view"]):
+        raise _fail(where, f"视图名不合法：{raw['view']!r}")
+    dims = tuple(raw.get("dims", []))
+    for d in dims:
+        if not _IDENT.match(d):
+            raise _fail(where, f"维度名不合法：{d!r}")
+    measures = {}
+    for mname, m in raw["measures"].items():
+        mwhere = f"{where}.{mname}"
+        if not _IDENT.match(mname):
+            raise _fail(mwhere, "度量名不合法")
+        expr = m.get("expr")
+        if not isinstance(expr, str) or not expr.strip() or _FORBIDDEN_SQL.search(expr):
+            raise _fail(mwhere, f"表达式不合法：{expr!r}")
+        kind = m.get("kind")
+        if kind not in ("flow", "stock"):
+            raise _fail(mwhere, f"kind 应为 flow 或 stock，而不是 {kind!r}")
+        agg = m.get("agg", "sum")
+        if agg not in ("sum", "count_distinct"):
+            raise _fail(mwhere, f"agg 应为 sum 或 count_distinct，而不是 {agg!r}")
+        measures[mname] = Measure(
+            name=mname, expr=expr, kind=kind, agg=agg, label=m.get("label", mname), additive=agg == "sum"
+        )
+    return Fact(name=name, view=raw["view"], dims=dims, label=raw.get("label", name), measures=measures)
+
+
+_KPI_FIELDS = {f for f in Kpi.__dataclass_fields__}
+
+
+def _parse_kpi(raw: dict, facts: dict[str, Fact]) -> Kpi:
+    kid = raw.get("id", "<无 id>")
+    where = f"指标 {kid}"
+    unknown = set(raw) - _KPI_FIELDS
+    if unknown:
+        raise _fail(where, f"未知字段 {sorted(unknown)}")
+    for key in ("id", "name", "name_en", "family", "fact", "type", "unit", "direction", "caliber", "source"):
+        if not raw.get(key):
+            raise _fail(where, f"缺少 {key}")
+    if not _IDENT.match(kid):
+        raise _fail(where, "id 只能由小写字母、数字和下划线组成")
+    if raw["type"] not in KPI_TYPES:
+        raise _fail(where, f"type 应为 {KPI_TYPES} 之一")
+    if raw["direction"] not in ("higher", "lower"):
+        raise _fail(where, "direction 应为 higher 或 lower")
+    fact = facts.get(raw["fact"])
+    if fact is None:
+        raise _fail(where, f"未知事实表 {raw['fact']!r}")
+    needed = {"ratio": ("numerator", "denominator"), "sum": ("measure",), "gap": ("base",)}[raw["type"]]
+    for key in needed:
+        if not raw.get(key):
+            raise _fail(where, f"{raw['type']} 型指标缺少 {key}")
+    if raw["type"] != "gap":
+        for key in needed:
+            if raw[key] not in fact.measures:
+                raise _fail(where, f"{key} 引用了事实表 {fact.name} 中不存在的度量 {raw[key]!r}")
+    periods = tuple(raw.get("periods", PERIODS))
+    if not periods or any(p not in PERIODS for p in periods):
+        raise _fail(where, f"periods 只能取 {PERIODS}")
+    target_mode = raw.get("target_mode", "fixed")
+    if target_mode not in ("fixed", "time_progress"):
+        raise _fail(where, "target_mode 应为 fixed 或 time_progress")
+    rag_raw = raw.get("rag", {})
+    try:
+        rag = Rag(**rag_raw)
+    except TypeError as exc:
+        raise _fail(where, f"rag 字段不合法：{exc}") from None
+    if rag.red_below > rag.amber_below:
+        raise _fail(where, "rag.red_below 不能高于 rag.amber_below")
+    values = {k: v for k, v in raw.items() if k not in ("rag", "periods")}
+    return Kpi(**values, rag=rag, periods=periods)
+
+
+def parse_catalogue(text: str) -> Catalogue:
+    """Parse and validate catalogue TOML text."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"指标目录无法解析：{exc}") from None
+    facts = {name: _parse_fact(name, f) for name, f in raw.get("fact", {}).items()}
+    kpis: dict[str, Kpi] = {}
+    for item in raw.get("kpi", []):
+        kpi = _parse_kpi(item, facts)
+        if kpi.id in kpis:
+            raise _fail(f"指标 {kpi.id}", "id 重复")
+        kpis[kpi.id] = kpi
+    for kpi in kpis.values():
+        if kpi.type == "gap":
+            base = kpis.get(kpi.base)
+            if base is None or base.type == "gap":
+                raise _fail(f"指标 {kpi.id}", f"base 应为已声明的非差值指标，而不是 {kpi.base!r}")
+            if not base.has_target:
+                raise _fail(f"指标 {kpi.id}", f"base 指标 {base.id} 没有目标值")
+    return Catalogue(facts=facts, kpis=kpis)
+
+
+@lru_cache(maxsize=1)
+def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
+    """The product's catalogue, parsed once."""
+    return parse_catalogue(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,76 @@
+"""Compile catalogue measures into SQL, in one place.
+
+The templates in ``metrics/sql`` have double-brace slots that take identifiers and
+expressions from the validated catalogue only. Values (regions, months, scope,
+filters) are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data.db import read_sql
+from metrics.catalogue import Fact, Measure
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+WINDOWS = ("cur", "prev", "ly")
+
+
+def _render(template: str, **slots: str) -> str:
+    sql = read_sql(SQL_DIR / template)
+    for name, text in slots.items():
+        sql = sql.replace("{{" + name + "}}", text)
+    if "{{" in sql:
+        raise ValueError(f"SQL 模板 {template} 有未填充的占位符")
+    return sql
+
+
+def _aggregate(measure: Measure, condition: str) -> str:
+    if measure.agg == "count_distinct":
+        return f"count(DISTINCT ({measure.expr})) FILTER (WHERE {condition})"
+    return f"sum({measure.expr}) FILTER (WHERE {condition})"
+
+
+def _window_condition(measure: Measure, window: str) -> str:
+    # a flow sums every month of the window; a stock is read at the window's last month
+    if measure.kind == "flow":
+        return f"month BETWEEN ${window}_start AND ${window}_end"
+    return f"month = ${window}_end"
+
+
+def _scope_and_filters(fact: Fact, filters: dict[str, object], restrict_depts: bool) -> tuple[str, str]:
+    dept_scope = ""
+    if restrict_depts:
+        dept_scope = "\n      AND list_contains($scope_depts, f.dept_code)"
+    clauses = "".join(f"\n      AND f.{dim} = $f_{dim}" for dim in sorted(filters))
+    return dept_scope, clauses
+
+
+def windows_sql(fact: Fact, measures: list[Measure], filters: dict[str, object], restrict_depts: bool) -> str:
+    """SQL computing each measure over the cur/prev/ly windows, per region."""
+    lines = []
+    for window in WINDOWS:
+        lines.append(f"        count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end) AS rows__{window}")
+        for m in measures:
+            lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
+    dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
+    return _render(
+        "kpi_windows.sql", view=fact.view, measures=",\n".join(lines), dept_scope=dept_scope, filters=clauses
+    )
+
+
+def series_sql(fact: Fact, measures: list[Measure], filters: dict[str, object], restrict_depts: bool) -> str:
+    """SQL computing each measure per region and month."""
+    lines = ["       count(*) AS rows"]
+    for m in measures:
+        agg = f"count(DISTINCT ({m.expr}))" if m.agg == "count_distinct" else f"sum({m.expr})"
+        lines.append(f"       {agg} AS {m.name}")
+    dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
+    return _render(
+        "kpi_series.sql", view=fact.view, measures=",\n".join(lines), dept_scope=dept_scope, filters=clauses
+    )
+
+
+def named_sql(name: str) -> str:
+    """A fixed query from ``metrics/sql``."""
+    return read_sql(SQL_DIR / name)

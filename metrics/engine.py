@@ -1,0 +1,451 @@
+"""The generic KPI engine: any KPI, any region level, any period, in one code path.
+
+Each public function takes the viewer's ``scope`` and applies it in SQL. Values are
+ratios of sums (``NULLIF`` semantics: a zero denominator gives no value, never 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import pandas as pd
+
+from data import db
+from data.scope import Scope, ScopeError, require
+from metrics.catalogue import Catalogue, Kpi, load_catalogue
+from metrics.compile import WINDOWS, named_sql, series_sql, windows_sql
+from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
+from metrics.regions import Region, as_of, children, get_region
+
+FILTER_ARGS = {"dept": "dept_code", "item": "item_code"}
+PP = "个百分点"
+
+
+@dataclass
+class KpiResult:
+    """One KPI for one region and period, with everything a card or a briefing needs."""
+
+    kpi_id: str
+    name: str
+    unit: str
+    region_code: str
+    region_name: str
+    level: str
+    month: str
+    period: str
+    period_name: str
+    period_label: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    prev_value: float | None
+    ly_value: float | None
+    mom_change: float | None
+    yoy_change: float | None
+    change_unit: str
+    target: float | None
+    target_source: str | None
+    gap: float | None
+    rag: str | None
+    rank: int | None
+    rank_of: int | None
+    as_of: str
+    has_data: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _ratio(num, den, factor: float) -> float | None:
+    num, den = _num(num), _num(den)
+    if num is None or den is None or den == 0:
+        return None
+    return num / den * factor
+
+
+def _change(kpi: Kpi, value, before) -> float | None:
+    value, before = _num(value), _num(before)
+    if value is None or before is None:
+        return None
+    if kpi.is_rate:
+        return value - before  # percentage points
+    if before == 0:
+        return None
+    return (value - before) / abs(before) * 100
+
+
+def rag_status(kpi: Kpi, value: float | None, target: float | None) -> tuple[float | None, str | None]:
+    """(gap to target, RAG colour). The gap is signed so that negative is worse."""
+    if value is None or target is None:
+        return None, None
+    gap = value - target if kpi.higher_is_better else target - value
+    if gap >= kpi.rag.amber_below - 1e-9:
+        return gap, "green"
+    if gap >= kpi.rag.red_below - 1e-9:
+        return gap, "amber"
+    return gap, "red"
+
+
+def _filters(kpi: Kpi, cat: Catalogue, given: dict[str, object]) -> dict[str, object]:
+    fact = cat.facts[kpi.fact]
+    clean = {}
+    for arg, value in given.items():
+        if value is None:
+            continue
+        dim = FILTER_ARGS.get(arg, arg)
+        if dim not in fact.dims:
+            raise ValueError(f"指标「{kpi.name}」不支持按 {dim} 筛选（可用维度：{'、'.join(fact.dims) or '无'}）")
+        clean[dim] = value
+    return clean
+
+
+def _check_scope_for(kpi: Kpi, cat: Catalogue, scope: Scope) -> bool:
+    """Whether to restrict departments in SQL; fail closed where a fact has none."""
+    if scope.all_departments:
+        return False
+    if "dept_code" not in cat.facts[kpi.fact].dims:
+        raise ScopeError(f"指标「{kpi.name}」不按部门划分，部门范围受限的用户无权查看")
+    return True
+
+
+def _check_period(kpi: Kpi, period: str) -> None:
+    if period not in kpi.periods:
+        allowed = "、".join(period_name(p) for p in kpi.periods)
+        raise PeriodError(f"指标「{kpi.name}」不支持「{period_name(period)}」统计期（可选：{allowed}）")
+
+
+def _window_params(p: Periods) -> dict[str, date | None]:
+    params: dict[str, date | None] = {}
+    for name in WINDOWS:
+        w: Window | None = getattr(p, name)
+        params[f"{name}_start"] = w.start if w else None
+        params[f"{name}_end"] = w.end if w else None
+    present = [getattr(p, n) for n in WINDOWS if getattr(p, n)]
+    params["span_start"] = min(w.start for w in present)
+    params["span_end"] = max(w.end for w in present)
+    return params
+
+
+def _targets(kpis: list[Kpi], regions: list[str], year: int) -> dict[tuple[str, str], tuple[float, str]]:
+    df = db.query(named_sql("targets.sql"), {"kpis": [k.id for k in kpis], "regions": regions, "year": year})
+    return {(r.kpi_id, r.region_code): (float(r.target), r.source) for r in df.itertuples()}
+
+
+def _target_for(kpi: Kpi, region: str, window: Window, table: dict) -> tuple[float | None, str | None]:
+    if kpi.target_mode == "time_progress":
+        return time_progress(window), f"序时进度（{window.end.month}÷12）"
+    if (kpi.id, region) in table:
+        return table[(kpi.id, region)]
+    return kpi.target, (kpi.source if kpi.target is not None else None)
+
+
+# ------------------------------------------------------------------ the core
+
+
+def _periods(month, period: str, last: date) -> Periods:
+    p = windows(period, parse_month(month))
+    return Periods(period=p.period, month=p.month, cur=p.cur.capped(last), prev=p.prev, ly=p.ly)
+
+
+def _window_values(kpi: Kpi, cat: Catalogue, row, window: str) -> tuple[float | None, float | None, float | None]:
+    """(value, numerator, denominator) of a non-gap KPI for one window of one row."""
+    if not row.get(f"rows__{window}"):
+        return None, None, None
+    if kpi.type == "sum":
+        v = _num(row[f"{kpi.measure}__{window}"])
+        return (0.0 if v is None else v), (0.0 if v is None else v), None
+    num, den = _num(row[f"{kpi.numerator}__{window}"]), _num(row[f"{kpi.denominator}__{window}"])
+    num, den = (num or 0.0), (den or 0.0)
+    return _ratio(num, den, kpi.factor), num, den
+
+
+def compute(
+    kpi_ids: list[str],
+    regions: list[str],
+    month,
+    period: str,
+    *,
+    scope: Scope,
+    filters: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Every requested KPI for every requested region: one query per fact table.
+
+    Returns one row per KPI × region with value, numerator, denominator, the 环比 and
+    同比 values and changes, target, gap and RAG (ranks are added by the callers that
+    know the sibling set).
+    """
+    scope = require(scope)
+    cat = load_catalogue()
+    kpis = [cat.kpi(k) for k in kpi_ids]
+    first, last = as_of()
+    p = _periods(month, period, last)
+    for kpi in kpis:
+        _check_period(kpi, period)
+    # group the measures each fact must deliver
+    by_fact: dict[tuple[str, tuple, bool], list[Kpi]] = {}
+    for kpi in kpis:
+        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+        flt = _filters(base, cat, filters or {})
+        restrict = _check_scope_for(base, cat, scope)
+        by_fact.setdefault((base.fact, tuple(sorted(flt.items())), restrict), []).append(kpi)
+    frames: dict[str, pd.DataFrame] = {}
+    params_common = {"regions": regions, **scope.params(), **_window_params(p)}
+    for (fact_name, flt, restrict), group in by_fact.items():
+        fact = cat.facts[fact_name]
+        measures = {m.name: m for k in group for m in cat.measures_of(k)}
+        sql = windows_sql(fact, list(measures.values()), dict(flt), restrict)
+        params = {**params_common, **{f"f_{d}": v for d, v in flt}}
+        frame = db.query(sql, params).set_index("region_code")
+        for k in group:
+            frames[k.id] = frame
+    targets = _targets(kpis + [cat.kpis[k.base] for k in kpis if k.type == "gap"], regions, p.cur.end.year)
+    rows = []
+    for kpi in kpis:
+        frame = frames[kpi.id]
+        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+        for region in regions:
+            row = frame.loc[region].to_dict() if region in frame.index else {}
+            vals = {}
+            for w in WINDOWS:
+                window = getattr(p, w)
+                v, n, d = _window_values(base, cat, row, w) if window else (None, None, None)
+                if kpi.type == "gap" and v is not None:
+                    t, _ = _target_for(base, region, window, targets)
+                    v = None if t is None else v - t
+                vals[w] = (v, n, d)
+            value, numerator, denominator = vals["cur"]
+            target, source = _target_for(kpi, region, p.cur, targets)
+            gap, rag = rag_status(kpi, value, target)
+            rows.append(
+                {
+                    "kpi_id": kpi.id,
+                    "region_code": region,
+                    "value": value,
+                    "numerator": numerator,
+                    "denominator": denominator,
+                    "prev_value": vals["prev"][0],
+                    "ly_value": vals["ly"][0],
+                    "mom_change": _change(kpi, value, vals["prev"][0]),
+                    "yoy_change": _change(kpi, value, vals["ly"][0]),
+                    "target": target,
+                    "target_source": source,
+                    "gap": gap,
+                    "rag": rag,
+                    "has_data": bool(row.get("rows__cur")),
+                }
+            )
+    out = pd.DataFrame(rows)
+    out.attrs.update(period=period, month=p.month, window=p.cur, as_of=last, first_month=first)
+    return out
+
+
+def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Add rank and rank_of per KPI (1 = best, by each KPI's direction; no value → no rank)."""
+    cat = load_catalogue()
+    df = df.copy()
+    df["rank"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    df["rank_of"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    for kpi_id, idx in df.groupby("kpi_id").groups.items():
+        values = df.loc[idx, "value"].astype(float)
+        ascending = not cat.kpi(kpi_id).higher_is_better
+        df.loc[idx, "rank"] = values.rank(method="min", ascending=ascending).astype("Int64")
+        df.loc[idx, "rank_of"] = int(values.notna().sum())
+    return df
+
+
+def _result(kpi: Kpi, region: Region, row: dict, attrs: dict) -> KpiResult:
+    def opt_int(x):
+        return None if x is None or pd.isna(x) else int(x)
+
+    return KpiResult(
+        kpi_id=kpi.id,
+        name=kpi.name,
+        unit=kpi.unit,
+        region_code=region.code,
+        region_name=region.name,
+        level=region.level,
+        month=attrs["month"].strftime("%Y-%m"),
+        period=attrs["period"],
+        period_name=period_name(attrs["period"]),
+        period_label=label(attrs["period"], attrs["window"]),
+        value=_num(row["value"]),
+        numerator=_num(row["numerator"]),
+        denominator=_num(row["denominator"]),
+        prev_value=_num(row["prev_value"]),
+        ly_value=_num(row["ly_value"]),
+        mom_change=_num(row["mom_change"]),
+        yoy_change=_num(row["yoy_change"]),
+        change_unit=PP if kpi.is_rate else "%",
+        target=_num(row["target"]),
+        target_source=row["target_source"],
+        gap=_num(row["gap"]),
+        rag=row["rag"],
+        rank=opt_int(row.get("rank")),
+        rank_of=opt_int(row.get("rank_of")),
+        as_of=attrs["as_of"].strftime("%Y-%m"),
+        has_data=bool(row["has_data"]),
+    )
+
+
+# ------------------------------------------------------------------ public API
+
+
+def kpi_value(
+    kpi_id: str,
+    region: str,
+    month,
+    period: str = "ytd",
+    *,
+    scope: Scope,
+    dept: str | None = None,
+    item: str | None = None,
+) -> KpiResult:
+    """One KPI for one region, with its rank among its visible siblings."""
+    reg = get_region(region, scope=scope)
+    kpi = load_catalogue().kpi(kpi_id)
+    siblings = [r.code for r in children(reg.parent_code, scope=scope)] if reg.parent_code else []
+    if reg.code not in siblings:
+        siblings = [reg.code] + siblings
+    df = compute([kpi_id], siblings, month, period, scope=scope, filters={"dept": dept, "item": item})
+    if reg.parent_code:
+        df = rank_frame(df)
+    row = df.set_index("region_code").loc[reg.code].to_dict()
+    return _result(kpi, reg, row, df.attrs)
+
+
+def kpi_children(
+    kpi_id: str,
+    parent: str,
+    month,
+    period: str = "ytd",
+    *,
+    scope: Scope,
+    dept: str | None = None,
+    item: str | None = None,
+) -> pd.DataFrame:
+    """One KPI for every visible child of ``parent`` in one query, ranked (for maps and bars)."""
+    kids = children(parent, scope=scope)
+    if not kids:
+        return pd.DataFrame()
+    df = rank_frame(compute([kpi_id], [r.code for r in kids], month, period, scope=scope,
+                            filters={"dept": dept, "item": item}))
+    names = pd.DataFrame([(r.code, r.name, r.level) for r in kids], columns=["region_code", "region_name", "level"])
+    return names.merge(df, on="region_code").assign(period_label=label(period, df.attrs["window"]))
+
+
+def overview(
+    region: str,
+    month,
+    period: str = "ytd",
+    *,
+    scope: Scope,
+    kpi_ids: list[str] | None = None,
+    with_children: bool = True,
+) -> pd.DataFrame:
+    """Every KPI (or the given ones) for a region and its children, ranked among the children.
+
+    A KPI that does not support ``period`` is computed on its first supported period.
+    """
+    reg = get_region(region, scope=scope)
+    cat = load_catalogue()
+    ids = kpi_ids or list(cat.kpis)
+    kids = children(region, scope=scope) if with_children else []
+    codes = [reg.code] + [r.code for r in kids]
+    parts = []
+    by_period: dict[str, list[str]] = {}
+    for kid in ids:
+        k = cat.kpi(kid)
+        by_period.setdefault(period if period in k.periods else k.periods[0], []).append(kid)
+    for per, group in by_period.items():
+        df = compute(group, codes, month, per, scope=scope)
+        top, rest = df[df.region_code == reg.code], df[df.region_code != reg.code]
+        parts += [top.assign(period=per), rank_frame(rest).assign(period=per) if len(rest) else rest]
+        attrs = df.attrs
+    out = pd.concat(parts, ignore_index=True)
+    names = {reg.code: reg.name, **{r.code: r.name for r in kids}}
+    out["region_name"] = out["region_code"].map(names)
+    out.attrs.update(attrs)
+    return out
+
+
+def kpi_series(
+    kpi_id: str,
+    region: str,
+    *,
+    scope: Scope,
+    start=None,
+    end=None,
+    cumulative: bool = False,
+    dept: str | None = None,
+    item: str | None = None,
+) -> pd.DataFrame:
+    """Monthly series of a KPI for one region: month, value, numerator, denominator, target.
+
+    ``cumulative=True`` gives 累计 (year-to-date) values: flows are summed from January
+    to each month, stocks are read at each month.
+    """
+    scope = require(scope)
+    cat = load_catalogue()
+    kpi = cat.kpi(kpi_id)
+    get_region(region, scope=scope)
+    first, last = as_of()
+    start = parse_month(start) if start else first
+    end = min(parse_month(end), last) if end else last
+    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    if cumulative or base.target_mode == "time_progress":
+        start_sql = start.replace(month=1)  # a YTD value needs the months since January
+    else:
+        start_sql = start
+    flt = _filters(base, cat, {"dept": dept, "item": item})
+    restrict = _check_scope_for(base, cat, scope)
+    measures = cat.measures_of(base)
+    sql = series_sql(cat.facts[base.fact], measures, flt, restrict)
+    params = {"regions": [region], "span_start": start_sql, "span_end": end, **scope.params(),
+              **{f"f_{d}": v for d, v in flt.items()}}
+    raw = db.query(sql, params)
+    months = pd.date_range(start_sql, end, freq="MS")
+    raw = raw.set_index("month").reindex(months)
+    if cumulative or base.target_mode == "time_progress":
+        year = raw.index.year
+        for m in measures:
+            if m.kind == "flow":
+                raw[m.name] = raw[m.name].astype(float).groupby(year).cumsum()
+    raw = raw[raw.index >= pd.Timestamp(start)]
+    rows = []
+    targets = {}
+    for ts, row in raw.iterrows():
+        has = bool(row["rows"]) if not pd.isna(row["rows"]) else False
+        window = Window(ts.date().replace(month=1) if cumulative else ts.date(), ts.date())
+        if base.type == "sum":
+            v = _num(row[base.measure]) if has else None
+            num, den = v, None
+        else:
+            num, den = (_num(row[base.numerator]) or 0.0, _num(row[base.denominator]) or 0.0) if has else (None, None)
+            v = _ratio(num, den, base.factor)
+        if ts.year not in targets:
+            targets[ts.year] = _targets([kpi, base], [region], ts.year)
+        if base.target_mode == "time_progress":
+            window = Window(ts.date().replace(month=1), ts.date())
+        target, _ = _target_for(kpi, region, window, targets[ts.year])
+        if kpi.type == "gap" and v is not None:
+            bt, _ = _target_for(base, region, window, targets[ts.year])
+            v = v - bt
+        rows.append({"month": ts, "value": v, "numerator": num, "denominator": den, "target": target})
+    out = pd.DataFrame(rows, columns=["month", "value", "numerator", "denominator", "target"])
+    out.attrs.update(kpi_id=kpi_id, region=region, cumulative=cumulative, as_of=last)
+    return out

@@ -1,0 +1,77 @@
+"""Regions as the viewer may see them: lookup, children, lineage, and the data's as-of month."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from data import db
+from data.scope import Scope, ScopeError, require
+from metrics.compile import named_sql
+
+LEVEL_NAMES = {"province": "省", "city": "设区市", "county": "县（市、区）"}
+_CODE = re.compile(r"^\d{6}$")
+
+
+class UnknownRegionError(LookupError):
+    """A region code that is malformed or not in the database."""
+
+    def __str__(self) -> str:
+        return f"未知的地区代码：{self.args[0]}（应为库中已有的 6 位行政区划代码）"
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+def _lookup(codes: list[str], scope: Scope) -> dict[str, tuple[Region, bool]]:
+    df = db.query(named_sql("region_lookup.sql"), {"codes": codes, **scope.params()})
+    return {
+        r.code: (Region(r.code, r.name, r.level, r.parent_code if isinstance(r.parent_code, str) else None), r.visible)
+        for r in df.itertuples()
+    }
+
+
+def get_region(code: str, *, scope: Scope) -> Region:
+    """The region ``code`` if it exists and the viewer's scope covers it."""
+    scope = require(scope)
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise UnknownRegionError(code)
+    found = _lookup([code], scope).get(code)
+    if found is None:
+        raise UnknownRegionError(code)
+    region, visible = found
+    if not visible:
+        raise ScopeError(f"无权查看该地区：{region.name}（{code}）")
+    return region
+
+
+def children(code: str, *, scope: Scope) -> list[Region]:
+    """The visible children of ``code`` (cities of a province, counties of a city)."""
+    get_region(code, scope=scope)
+    df = db.query(named_sql("region_children.sql"), {"parent": code, **scope.params()})
+    return [Region(r.code, r.name, r.level, r.parent_code) for r in df.itertuples()]
+
+
+def lineage(code: str, *, scope: Scope) -> list[Region]:
+    """The visible chain from the top down to ``code``, for a breadcrumb."""
+    chain = [get_region(code, scope=scope)]
+    while chain[0].parent_code:
+        found = _lookup([chain[0].parent_code], scope).get(chain[0].parent_code)
+        if found is None or not found[1]:
+            break
+        chain.insert(0, found[0])
+    return chain
+
+
+def as_of() -> tuple[date, date]:
+    """The first and last month with data."""
+    row = db.query(named_sql("as_of.sql")).iloc[0]
+    if row.first_month is None or row.first_month != row.first_month:  # NaT: empty calendar
+        raise LookupError("数据库中没有任何月份的数据")
+    return row.first_month.date(), row.last_month.date()
