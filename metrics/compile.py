@@ -50,7 +50,8 @@ def windows_sql(fact: Fact, measures: list[Measure], filters: dict[str, object],
     """SQL computing each measure over the cur/prev/ly windows, per region."""
     lines = []
     for window in WINDOWS:
-        lines.append(f"        count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end) AS rows__{window}")
+        rows = f"count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
+        lines.append(f"        {rows} AS rows__{window}")
         for m in measures:
             lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
     dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)

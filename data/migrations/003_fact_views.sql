@@ -69,9 +69,9 @@ states AS (
            coalesce(completed_on <= month_end, false)                          AS is_completed,
            coalesce(evaluated_on <= month_end, false)                          AS is_evaluated,
            coalesce(trial_on <= month_end, false)                              AS is_running,
-           coalesce(approved_on <= month_end - INTERVAL 6 MONTH, false)        AS approved_6m_ago,
-           coalesce(trial_on <= month_end - INTERVAL 6 MONTH, false)           AS trial_6m_ago,
-           coalesce(completed_on <= month_end - INTERVAL 6 MONTH, false)       AS completed_6m_ago,
+           coalesce(approved_on + INTERVAL 6 MONTH <= month_end, false)        AS approved_6m_ago,
+           coalesce(trial_on + INTERVAL 6 MONTH <= month_end, false)           AS trial_6m_ago,
+           coalesce(completed_on + INTERVAL 6 MONTH <= month_end, false)       AS completed_6m_ago,
            coalesce(planned_finish < month_end, false)                         AS past_planned_finish,
            coalesce(final_accepted_on BETWEEN month AND month_end, false)      AS accepted_in_month
     FROM project_months

@@ -1,0 +1,116 @@
+-- Project-rule alerts as of $as_of (a month end), one row per project × rule.
+-- Thresholds come from metrics/rules.toml as bound parameters.
+WITH visible AS (
+    SELECT p.*
+    FROM v_project_milestones AS p
+    WHERE p.county_code IN (
+            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+      AND p.county_code IN (
+            SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
+      AND ($scope_all_depts OR list_contains($scope_depts, p.dept_code))
+      AND p.applied_on <= $as_of
+      AND (p.terminated_on IS NULL OR p.terminated_on > $as_of)
+),
+paid AS (
+    SELECT project_id, sum(amount_wan) AS paid_wan
+    FROM payment
+    WHERE month <= $as_of
+    GROUP BY project_id
+),
+projects AS (
+    SELECT v.*, coalesce(paid.paid_wan, 0) AS paid_wan,
+           (v.started_on IS NOT NULL AND v.started_on <= $as_of) AS is_started,
+           (v.final_accepted_on IS NOT NULL AND v.final_accepted_on <= $as_of) AS is_accepted
+    FROM visible AS v
+    LEFT JOIN paid USING (project_id)
+),
+not_started AS (
+    SELECT project_id, 'not_started_6m' AS rule_id,
+           date_diff('day', CAST(approved_on + to_months($not_started_months) AS DATE), $as_of) AS days_over,
+           approved_budget AS amount_wan,
+           '批复于 ' || strftime(approved_on, '%Y-%m-%d') || '，至今未开工' AS detail
+    FROM projects
+    WHERE approved_on + to_months($not_started_months) <= $as_of AND NOT is_started
+),
+overdue AS (
+    SELECT project_id, 'overdue' AS rule_id,
+           date_diff('day', planned_finish, $as_of) AS days_over,
+           NULL AS amount_wan,
+           '计划完工 ' || strftime(planned_finish, '%Y-%m-%d') || '，尚未终验' AS detail
+    FROM projects
+    WHERE is_started AND NOT is_accepted AND planned_finish < $as_of
+),
+over_budget AS (
+    SELECT project_id, 'over_budget' AS rule_id,
+           NULL AS days_over,
+           paid_wan - approved_budget AS amount_wan,
+           '累计支付 ' || printf('%.2f', paid_wan) || ' 万元，超出批复概算 '
+               || printf('%.2f', paid_wan - approved_budget) || ' 万元' AS detail
+    FROM projects
+    WHERE paid_wan > approved_budget
+),
+acceptance_pending AS (
+    SELECT project_id, 'acceptance_pending' AS rule_id,
+           date_diff('day', CAST(trial_on + to_months($trial_months) AS DATE), $as_of) AS days_over,
+           NULL AS amount_wan,
+           '试运行始于 ' || strftime(trial_on, '%Y-%m-%d') || '，尚未终验' AS detail
+    FROM projects
+    WHERE trial_on + to_months($trial_months) <= $as_of AND NOT is_accepted
+),
+self_eval_due AS (
+    SELECT project_id, 'self_eval_due' AS rule_id,
+           date_diff('day', CAST(completed_on + to_months($self_eval_from_months) AS DATE), $as_of) AS days_over,
+           NULL AS amount_wan,
+           '竣工验收于 ' || strftime(completed_on, '%Y-%m-%d') || '，'
+               || CASE WHEN completed_on + to_months($self_eval_to_months) < $as_of
+                       THEN '已超过12个月仍未开展绩效自评'
+                       ELSE '应于 ' || strftime(CAST(completed_on + to_months($self_eval_to_months) AS DATE), '%Y-%m-%d')
+                            || ' 前完成绩效自评' END AS detail
+    FROM projects
+    WHERE completed_on + to_months($self_eval_from_months) <= $as_of
+      AND (evaluated_on IS NULL OR evaluated_on > $as_of)
+),
+not_on_cloud AS (
+    SELECT project_id, 'not_on_cloud' AS rule_id,
+           NULL AS days_over,
+           NULL AS amount_wan,
+           '非涉密系统未部署在政务云，不安排运维经费' AS detail
+    FROM projects
+    WHERE trial_on <= $as_of AND NOT classified AND NOT on_gov_cloud
+),
+split_pairs AS (
+    SELECT a.project_id, b.project_id AS partner_id, b.name AS partner_name,
+           b.approved_budget AS partner_budget, t.threshold
+    FROM projects AS a
+    JOIN projects AS b
+      ON a.owner_unit = b.owner_unit AND a.apply_year = b.apply_year AND a.project_id <> b.project_id
+    CROSS JOIN (SELECT unnest($split_thresholds) AS threshold) AS t
+    WHERE a.approved_budget < t.threshold AND a.approved_budget >= t.threshold * (1 - $split_margin)
+      AND b.approved_budget < t.threshold AND b.approved_budget >= t.threshold * (1 - $split_margin)
+      AND jaro_winkler_similarity(a.name, b.name) >= $split_similarity
+),
+split_suspect AS (
+    SELECT project_id, 'split_suspect' AS rule_id,
+           NULL AS days_over,
+           NULL AS amount_wan,
+           '与「' || string_agg(partner_name, '」「' ORDER BY partner_id) || '」同单位同年度申报、名称相近，概算均略低于 '
+               || printf('%g', min(threshold)) || ' 万元审查线' AS detail
+    FROM split_pairs
+    GROUP BY project_id
+),
+alerts AS (
+    SELECT * FROM not_started
+    UNION ALL SELECT * FROM overdue
+    UNION ALL SELECT * FROM over_budget
+    UNION ALL SELECT * FROM acceptance_pending
+    UNION ALL SELECT * FROM self_eval_due
+    UNION ALL SELECT * FROM not_on_cloud
+    UNION ALL SELECT * FROM split_suspect
+)
+SELECT a.rule_id, p.project_id, p.name AS project_name, p.owner_unit, p.owner_level,
+       p.county_code, r.name AS county_name, p.dept_code, p.tier, p.approved_budget, p.paid_wan,
+       a.days_over, a.amount_wan, a.detail
+FROM alerts AS a
+JOIN projects AS p USING (project_id)
+JOIN region AS r ON r.code = p.county_code
+ORDER BY a.rule_id, a.days_over DESC NULLS LAST, p.project_id
