@@ -75,3 +75,11 @@ def as_of() -> tuple[date, date]:
     if row.first_month is None or row.first_month != row.first_month:  # NaT: empty calendar
         raise LookupError("数据库中没有任何月份的数据")
     return row.first_month.date(), row.last_month.date()
+
+
+def root_region() -> str:
+    """The code of the province the database covers."""
+    df = db.query(named_sql("root_region.sql"))
+    if df.empty:
+        raise LookupError("数据库中没有地区数据")
+    return str(df.iloc[0, 0])

@@ -1,0 +1,42 @@
+"""Chinese number formatting shared by cards, tables, the CLI and the briefing."""
+
+from __future__ import annotations
+
+import math
+
+DASH = "—"
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_value(value, unit: str, *, digits: int | None = None) -> str:
+    """A value with its unit: 96.2%, 1,234 件, 3.52 亿元 (money ≥ 1 亿 is shown in 亿元)."""
+    if _missing(value):
+        return DASH
+    if unit == "%":
+        return f"{value:.{1 if digits is None else digits}f}%"
+    if unit == "个百分点":
+        return f"{value:+.{1 if digits is None else digits}f} 个百分点"
+    if unit == "万元":
+        if abs(value) >= 10000:
+            return f"{value / 10000:,.{2 if digits is None else digits}f} 亿元"
+        return f"{value:,.{1 if digits is None else digits}f} 万元"
+    if unit == "分":
+        return f"{value:.{1 if digits is None else digits}f} 分"
+    return f"{value:,.{0 if digits is None else digits}f} {unit}"
+
+
+def fmt_change(change, change_unit: str) -> str:
+    """A signed change: +0.4 个百分点, −3.2%; "—" when there is nothing to compare."""
+    if _missing(change):
+        return DASH
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    if change_unit == "个百分点":
+        return f"{sign}{abs(change):.1f} 个百分点"
+    return f"{sign}{abs(change):.1f}%"
+
+
+def rag_label(rag: str | None) -> str:
+    return {"green": "达标", "amber": "预警", "red": "未达标"}.get(rag or "", DASH)
