@@ -49,6 +49,7 @@ class Fact:
     dims: tuple[str, ...]
     label: str
     measures: dict[str, Measure]
+    complete: bool = False  # a register: no rows in a reported month means zero
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def _parse_fact(name: str, raw: dict) -> Fact:
         measures[mname] = Measure(
             name=mname, expr=expr, kind=kind, agg=agg, label=m.get("label", mname), additive=agg == "sum"
         )
-    return Fact(name=name, view=raw["view"], dims=dims, label=raw.get("label", name), measures=measures)
+    return Fact(name=name, view=raw["view"], dims=dims, label=raw.get("label", name), measures=measures,
+                complete=bool(raw.get("complete", False)))
 
 
 _KPI_FIELDS = {f for f in Kpi.__dataclass_fields__}

@@ -17,7 +17,7 @@ from data.scope import Scope, ScopeError, require
 from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, named_sql, series_sql, windows_sql
 from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
-from metrics.regions import Region, as_of, children, get_region
+from metrics.regions import Region, as_of, children, get_region, visible_children
 
 FILTER_ARGS = {"dept": "dept_code", "item": "item_code"}
 PP = "个百分点"
@@ -162,9 +162,14 @@ def _periods(month, period: str, last: date) -> Periods:
     return Periods(period=p.period, month=p.month, cur=p.cur.capped(last), prev=p.prev, ly=p.ly)
 
 
-def _window_values(kpi: Kpi, cat: Catalogue, row, window: str) -> tuple[float | None, float | None, float | None]:
-    """(value, numerator, denominator) of a non-gap KPI for one window of one row."""
-    if not row.get(f"rows__{window}"):
+def _window_values(
+    kpi: Kpi, cat: Catalogue, row, window: str, reported: bool
+) -> tuple[float | None, float | None, float | None]:
+    """(value, numerator, denominator) of a non-gap KPI for one window of one row.
+
+    ``reported``: the window lies within the months the database has data for.
+    """
+    if not _num(row.get(f"rows__{window}")) and not (reported and cat.facts[kpi.fact].complete):
         return None, None, None
     if kpi.type == "sum":
         v = _num(row[f"{kpi.measure}__{window}"])
@@ -223,7 +228,8 @@ def compute(
             vals = {}
             for w in WINDOWS:
                 window = getattr(p, w)
-                v, n, d = _window_values(base, cat, row, w) if window else (None, None, None)
+                reported = window is not None and first <= window.start and window.end <= last
+                v, n, d = _window_values(base, cat, row, w, reported) if window else (None, None, None)
                 if kpi.type == "gap" and v is not None:
                     t, _ = _target_for(base, region, window, targets)
                     v = None if t is None else v - t
@@ -246,7 +252,7 @@ def compute(
                     "target_source": source,
                     "gap": gap,
                     "rag": rag,
-                    "has_data": bool(row.get("rows__cur")),
+                    "has_data": value is not None or bool(_num(row.get("rows__cur"))),
                 }
             )
     out = pd.DataFrame(rows)
@@ -318,11 +324,11 @@ def kpi_value(
     """One KPI for one region, with its rank among its visible siblings."""
     reg = get_region(region, scope=scope)
     kpi = load_catalogue().kpi(kpi_id)
-    siblings = [r.code for r in children(reg.parent_code, scope=scope)] if reg.parent_code else []
+    siblings = [r.code for r in visible_children(reg.parent_code, scope=scope)] if reg.parent_code else []
     if reg.code not in siblings:
         siblings = [reg.code] + siblings
     df = compute([kpi_id], siblings, month, period, scope=scope, filters={"dept": dept, "item": item})
-    if reg.parent_code:
+    if len(siblings) > 1:
         df = rank_frame(df)
     row = df.set_index("region_code").loc[reg.code].to_dict()
     return _result(kpi, reg, row, df.attrs)

@@ -54,7 +54,13 @@ def get_region(code: str, *, scope: Scope) -> Region:
 def children(code: str, *, scope: Scope) -> list[Region]:
     """The visible children of ``code`` (cities of a province, counties of a city)."""
     get_region(code, scope=scope)
-    df = db.query(named_sql("region_children.sql"), {"parent": code, **scope.params()})
+    return visible_children(code, scope=scope)
+
+
+def visible_children(code: str, *, scope: Scope) -> list[Region]:
+    """The children of ``code`` the scope covers, even where ``code`` itself is out of scope
+    (a city viewer's siblings under the province they cannot see)."""
+    df = db.query(named_sql("region_children.sql"), {"parent": code, **require(scope).params()})
     return [Region(r.code, r.name, r.level, r.parent_code) for r in df.itertuples()]
 
 
