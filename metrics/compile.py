@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.db import read_sql
-from metrics.catalogue import Fact, Measure
+from metrics.catalogue import Fact, Kpi, Measure
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 WINDOWS = ("cur", "prev", "ly")
@@ -46,8 +46,15 @@ def _scope_and_filters(fact: Fact, filters: dict[str, object], restrict_depts: b
     return dept_scope, clauses
 
 
-def windows_sql(fact: Fact, measures: list[Measure], filters: dict[str, object], restrict_depts: bool) -> str:
-    """SQL computing each measure over the cur/prev/ly windows, per region."""
+def windows_sql(
+    fact: Fact,
+    measures: list[Measure],
+    filters: dict[str, object],
+    restrict_depts: bool,
+    ratios: list[Kpi] = (),
+) -> str:
+    """SQL computing each measure over the cur/prev/ly windows, per region, and each
+    ratio KPI as ``numerator / NULLIF(denominator, 0) × factor``."""
     lines = []
     for window in WINDOWS:
         rows = f"count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
@@ -55,8 +62,14 @@ def windows_sql(fact: Fact, measures: list[Measure], filters: dict[str, object],
         for m in measures:
             lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
     dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
+    ratio_lines = "".join(
+        f",\n       a.{k.numerator}__{w} / NULLIF(a.{k.denominator}__{w}, 0) * {k.factor!r} AS {k.id}__{w}"
+        for k in ratios
+        for w in WINDOWS
+    )
     return _render(
-        "kpi_windows.sql", view=fact.view, measures=",\n".join(lines), dept_scope=dept_scope, filters=clauses
+        "kpi_windows.sql", view=fact.view, measures=",\n".join(lines), dept_scope=dept_scope, filters=clauses,
+        ratios=ratio_lines,
     )
 
 

@@ -175,8 +175,8 @@ def _window_values(
         v = _num(row[f"{kpi.measure}__{window}"])
         return (0.0 if v is None else v), (0.0 if v is None else v), None
     num, den = _num(row[f"{kpi.numerator}__{window}"]), _num(row[f"{kpi.denominator}__{window}"])
-    num, den = (num or 0.0), (den or 0.0)
-    return _ratio(num, den, kpi.factor), num, den
+    # the ratio was computed in SQL as numerator / NULLIF(denominator, 0)
+    return _num(row.get(f"{kpi.id}__{window}")), (num or 0.0), (den or 0.0)
 
 
 def compute(
@@ -213,7 +213,9 @@ def compute(
     for (fact_name, flt, restrict), group in by_fact.items():
         fact = cat.facts[fact_name]
         measures = {m.name: m for k in group for m in cat.measures_of(k)}
-        sql = windows_sql(fact, list(measures.values()), dict(flt), restrict)
+        bases = {b.id: b for b in (cat.kpis[k.base] if k.type == "gap" else k for k in group)}
+        ratios = [b for b in bases.values() if b.type == "ratio"]
+        sql = windows_sql(fact, list(measures.values()), dict(flt), restrict, ratios)
         params = {**params_common, **{f"f_{d}": v for d, v in flt}}
         frame = db.query(sql, params).set_index("region_code")
         for k in group:

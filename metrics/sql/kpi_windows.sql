@@ -26,7 +26,7 @@ aggregated AS (
     FROM scoped
     GROUP BY region_code
 )
-SELECT r.region_code, a.* EXCLUDE (region_code)
+SELECT r.region_code, a.* EXCLUDE (region_code){{ratios}}
 FROM regions AS r
 LEFT JOIN aggregated AS a USING (region_code)
 ORDER BY r.region_code
