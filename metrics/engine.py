@@ -347,12 +347,25 @@ def kpi_children(
     item: str | None = None,
 ) -> pd.DataFrame:
     """One KPI for every visible child of ``parent`` in one query, ranked (for maps and bars)."""
-    kids = children(parent, scope=scope)
-    if not kids:
+    return kpi_regions(kpi_id, children(parent, scope=scope), month, period, scope=scope, dept=dept, item=item)
+
+
+def kpi_regions(
+    kpi_id: str,
+    regions: list[Region],
+    month,
+    period: str = "ytd",
+    *,
+    scope: Scope,
+    dept: str | None = None,
+    item: str | None = None,
+) -> pd.DataFrame:
+    """One KPI for a given set of regions (e.g. every county of a province) in one query, ranked."""
+    if not regions:
         return pd.DataFrame()
-    df = rank_frame(compute([kpi_id], [r.code for r in kids], month, period, scope=scope,
+    df = rank_frame(compute([kpi_id], [r.code for r in regions], month, period, scope=scope,
                             filters={"dept": dept, "item": item}))
-    names = pd.DataFrame([(r.code, r.name, r.level) for r in kids], columns=["region_code", "region_name", "level"])
+    names = pd.DataFrame([(r.code, r.name, r.level) for r in regions], columns=["region_code", "region_name", "level"])
     return names.merge(df, on="region_code").assign(period_label=label(period, df.attrs["window"]))
 
 
@@ -456,4 +469,21 @@ def kpi_series(
         rows.append({"month": ts, "value": v, "numerator": num, "denominator": den, "target": target})
     out = pd.DataFrame(rows, columns=["month", "value", "numerator", "denominator", "target"])
     out.attrs.update(kpi_id=kpi_id, region=region, cumulative=cumulative, as_of=last)
+    return out
+
+
+def kpi_results(kpi_ids: list[str], region: str, month, period: str = "ytd", *, scope: Scope) -> list[KpiResult]:
+    """Several KPIs for one region (one query per fact), each on ``period`` where it
+    supports it and on its first supported period otherwise. No ranks."""
+    reg = get_region(region, scope=scope)
+    cat = load_catalogue()
+    df = overview(region, month, period, scope=scope, kpi_ids=kpi_ids, with_children=False)
+    rows = df.set_index("kpi_id")
+    out = []
+    for kid in kpi_ids:
+        row = rows.loc[kid].to_dict()
+        per = row["period"]
+        p = _periods(month, per, df.attrs["as_of"])
+        attrs = {"month": p.month, "period": per, "window": p.cur, "as_of": df.attrs["as_of"]}
+        out.append(_result(cat.kpi(kid), reg, row, attrs))
     return out

@@ -89,3 +89,31 @@ def root_region() -> str:
     if df.empty:
         raise LookupError("数据库中没有地区数据")
     return str(df.iloc[0, 0])
+
+
+def region_tree(*, scope: Scope) -> list[Region]:
+    """Every visible region, each city followed by its counties (for the region picker)."""
+    df = db.query(named_sql("region_tree.sql"), require(scope).params())
+    regions = [Region(r.code, r.name, r.level, r.parent_code if isinstance(r.parent_code, str) else None)
+               for r in df.itertuples()]
+    by_parent: dict[str | None, list[Region]] = {}
+    for r in regions:
+        by_parent.setdefault(r.parent_code, []).append(r)
+    codes = {r.code for r in regions}
+    ordered: list[Region] = []
+
+    def visit(region: Region) -> None:
+        ordered.append(region)
+        for child in by_parent.get(region.code, []):
+            visit(child)
+
+    for top in (r for r in regions if r.parent_code not in codes):
+        visit(top)
+    return ordered
+
+
+def descendants(code: str, level: str, *, scope: Scope) -> list[Region]:
+    """The visible regions of ``level`` under ``code`` (a county is its own descendant)."""
+    get_region(code, scope=scope)
+    df = db.query(named_sql("regions_at_level.sql"), {"root": code, "level": level, **scope.params()})
+    return [Region(r.code, r.name, r.level, r.parent_code) for r in df.itertuples()]

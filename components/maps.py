@@ -1,0 +1,96 @@
+"""Choropleth maps drawn from boundaries and a KPI table (no queries inside).
+
+Drawn with ``Choroplethmap`` on the ``white-bg`` style: no tiles, no topojson, nothing
+fetched from the network.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.theme import SEQUENTIAL
+from metrics.format import fmt_value
+
+
+def _bounds(geojson: dict) -> tuple[float, float, float, float]:
+    xs, ys = [], []
+
+    def walk(coords):
+        if isinstance(coords[0], (int, float)):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+
+    for f in geojson["features"]:
+        walk(f["geometry"]["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _mercator_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def view_for(geojson: dict, width: int = 720, height: int = 520) -> tuple[dict, float]:
+    """Centre and zoom that fit the shapes in a ``width`` × ``height`` map."""
+    x0, y0, x1, y1 = _bounds(geojson)
+    zx = math.log2(width * 360 / (max(x1 - x0, 1e-6) * 512))
+    zy = math.log2(height * 2 * math.pi / (max(_mercator_y(y1) - _mercator_y(y0), 1e-9) * 512))
+    return {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}, min(zx, zy) - 0.15
+
+
+def create_choropleth(
+    df: pd.DataFrame,
+    geojson: dict,
+    *,
+    value_col: str = "value",
+    unit: str = "%",
+    title: str = "",
+    higher_is_better: bool = True,
+    height: int = 520,
+) -> go.Figure:
+    """A choropleth of ``df`` (region_code, region_name, value…) over ``geojson`` features.
+
+    Regions without a value are drawn grey and say 暂无数据 on hover.
+    """
+    codes = [f["properties"]["code"] for f in geojson["features"]]
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in geojson["features"]}
+    data = pd.DataFrame({"region_code": codes}).merge(df, on="region_code", how="left")
+    data["region_name"] = data["region_code"].map(names)
+    has = data[value_col].notna()
+    ranks = data["rank"] if "rank" in data else pd.Series([None] * len(data))
+    data["hover"] = [
+        f"<b>{n}</b><br>{fmt_value(v, unit)}" + (f"<br>排名 第{int(r)}" if pd.notna(r) else "")
+        for n, v, r in zip(data["region_name"], data[value_col], ranks, strict=True)
+    ]
+    colours = SEQUENTIAL if higher_is_better else SEQUENTIAL[::-1]
+    scale = [[i / (len(colours) - 1), c] for i, c in enumerate(colours)]
+    center, zoom = view_for(geojson, height=height)
+    fig = go.Figure()
+    fig.add_trace(go.Choroplethmap(
+        geojson=geojson, featureidkey="properties.code",
+        locations=data.loc[~has, "region_code"], z=[0] * int((~has).sum()),
+        colorscale=[[0, "#d9dde3"], [1, "#d9dde3"]], showscale=False,
+        text=[f"<b>{n}</b><br>暂无数据" for n in data.loc[~has, "region_name"]],
+        hovertemplate="%{text}<extra></extra>", marker={"line": {"color": "#ffffff", "width": 0.8}},
+        name="暂无数据",
+    ))
+    fig.add_trace(go.Choroplethmap(
+        geojson=geojson, featureidkey="properties.code",
+        locations=data.loc[has, "region_code"], z=data.loc[has, value_col].astype(float),
+        customdata=data.loc[has, ["region_code"]].to_numpy(),
+        text=data.loc[has, "hover"], hovertemplate="%{text}<extra></extra>",
+        colorscale=scale, marker={"line": {"color": "#ffffff", "width": 0.8}, "opacity": 0.95},
+        colorbar={"title": {"text": unit}, "thickness": 12, "len": 0.6},
+        name=title,
+    ))
+    fig.update_layout(
+        template="cockpit", height=height, margin={"l": 0, "r": 0, "t": 8, "b": 0},
+        map={"style": "white-bg", "center": center, "zoom": zoom},
+        showlegend=False, uirevision=title,
+    )
+    return fig

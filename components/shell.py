@@ -1,0 +1,96 @@
+"""The app shell: header, navigation built from the page registry, and the URL state bar."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+
+from metrics.periods import add_months
+
+PLANNED_PAGES = [("政务服务", "/services"), ("资金", "/spending"), ("项目", "/projects"),
+                 ("督办", "/tasks"), ("考核", "/ranking"), ("预测", "/forecast"), ("简报", "/briefing")]
+
+
+def url_param(name: str, component_type, **props):
+    """A control whose value lives in the URL query string under ``name``."""
+    return component_type(id={"type": "url-param", "name": name}, **props)
+
+
+def create_nav() -> html.Nav:
+    """Navigation from ``dash.page_registry``; pages not built yet are shown as coming."""
+    pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+    built = {p["path"] for p in pages}
+    links = [dcc.Link(p["name"], href=p["path"], className="nav-link", id=f"nav-{p['module'].split('.')[-1]}")
+             for p in pages if not p.get("hidden")]
+    planned = [html.Span(name, className="nav-link nav-link--planned", title="即将上线")
+               for name, path in PLANNED_PAGES if path not in built]
+    return html.Nav(links + planned, className="nav")
+
+
+def create_shell(page_container) -> html.Div:
+    """The whole app frame around ``dash.page_container``."""
+    return html.Div(
+        [
+            dcc.Location(id="shell-url", refresh="callback-nav"),
+            html.Header(
+                [html.Div([html.Span("领导驾驶舱", className="brand-title"),
+                           html.Span("数字政府建设运行监测", className="brand-sub")], className="brand"),
+                 create_nav()],
+                className="app-header",
+            ),
+            html.Main(page_container, className="app-main"),
+        ],
+        className="app",
+    )
+
+
+def create_filter_bar(region_options, region, month_options, month, period, extra=None) -> html.Div:
+    """Region, month and period pickers whose state lives in the URL."""
+    return html.Div(
+        [
+            html.Label(["地区", url_param("region", dcc.Dropdown, options=region_options, value=region,
+                                          clearable=False, searchable=True, className="filter-region")]),
+            html.Label(["月份", url_param("month", dcc.Dropdown, options=month_options, value=month,
+                                          clearable=False, searchable=False, className="filter-month")]),
+            html.Label(["统计期", url_param("period", dcc.RadioItems, value=period, inline=True,
+                                            options=[{"label": "累计", "value": "ytd"},
+                                                     {"label": "当月", "value": "month"}],
+                                            className="filter-period")]),
+            *(extra or []),
+        ],
+        className="filter-bar",
+    )
+
+
+def month_options(first, last) -> list[dict]:
+    """Months newest first, labelled 2026年10月."""
+    out, m = [], last
+    while m >= first:
+        out.append({"label": f"{m.year}年{m.month}月", "value": m.strftime("%Y-%m")})
+        m = add_months(m, -1)
+    return out
+
+
+def region_options(regions) -> list[dict]:
+    """Regions indented by level for the picker."""
+    pad = {"province": "", "city": "\u3000", "county": "\u3000\u3000"}
+    return [{"label": f"{pad[r.level]}{r.name}", "value": r.code, "search": r.name} for r in regions]
+
+
+@callback(
+    Output("shell-url", "search"),
+    Input({"type": "url-param", "name": ALL}, "value"),
+    State({"type": "url-param", "name": ALL}, "id"),
+    State("shell-url", "search"),
+    prevent_initial_call=True,
+)
+def sync_url(values, ids, search):
+    """Write every URL-state control into the query string (the page re-renders from it)."""
+    params = dict(parse_qsl((search or "").lstrip("?")))
+    for value, cid in zip(values, ids, strict=True):
+        if value not in (None, ""):
+            params[cid["name"]] = value
+    new = "?" + urlencode(params)
+    return no_update if new == (search or "") else new

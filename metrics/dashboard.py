@@ -1,0 +1,71 @@
+"""What each cockpit page shows, assembled from the engine (pages only draw it)."""
+
+from __future__ import annotations
+
+from metrics.catalogue import load_catalogue
+from metrics.engine import kpi_regions, kpi_results, kpi_series
+from metrics.periods import PeriodError, add_months, parse_month, period_name
+from metrics.regions import as_of, children, descendants, get_region, region_tree, root_region, visible_children
+
+PAGE_PERIODS = ("ytd", "month")
+
+
+def resolve_state(region, month, period, *, scope) -> dict:
+    """Validate URL state: region (default: the top of the scope), month (default: latest), period."""
+    first, last = as_of()
+    root = root_region()
+    code = region or (scope.regions[0] if len(scope.regions) == 1 else root)
+    reg = get_region(code, scope=scope)
+    m = parse_month(month) if month else last
+    if period not in PAGE_PERIODS:
+        raise PeriodError(f"未知的统计期：{period!r}（可选：累计 ytd、当月 month）")
+    return {"region": reg, "month": m, "period": period, "first": first, "last": last, "root": root}
+
+
+def overview_data(region, month, period, kpi, *, scope) -> dict:
+    """Headline cards with sparklines, the county map and the children ranking of the overview."""
+    st = resolve_state(region, month, period, scope=scope)
+    reg, m = st["region"], st["month"]
+    cat = load_catalogue()
+    kpi_id = cat.kpi(kpi).id
+    headline = [k.id for k in cat.headline()]
+    results = kpi_results(headline, reg.code, m, period, scope=scope)
+    spark_start = max(add_months(m, -11), st["first"])
+    cards = []
+    for r in results:
+        s = kpi_series(r.kpi_id, reg.code, scope=scope, start=spark_start, end=min(m, st["last"]))
+        cards.append({**r.to_dict(), "spark": [None if v != v else v for v in s["value"].tolist()]})
+    k = cat.kpi(kpi_id)
+    kpi_period = period if period in k.periods else k.periods[0]
+    if reg.level == "county":
+        map_parent = reg.parent_code
+        map_regions = visible_children(map_parent, scope=scope) if map_parent else [reg]
+        ranking_regions = map_regions
+        ranking_title = "同级县（市、区）排名"
+    else:
+        map_parent = None if reg.level == "province" else reg.code
+        map_regions = descendants(reg.code, "county", scope=scope)
+        ranking_regions = children(reg.code, scope=scope)
+        ranking_title = "各设区市排名" if reg.level == "province" else "各县（市、区）排名"
+    map_df = kpi_regions(kpi_id, map_regions, m, kpi_period, scope=scope)
+    ranking = kpi_regions(kpi_id, ranking_regions, m, kpi_period, scope=scope)
+    head = results[0]
+    return {
+        "region": reg.code,
+        "region_name": reg.name,
+        "province": st["root"],
+        "month": m.strftime("%Y-%m"),
+        "months": (st["first"], st["last"]),
+        "period": period,
+        "period_name": period_name(period),
+        "period_label": head.period_label,
+        "as_of": head.as_of,
+        "regions": region_tree(scope=scope),
+        "cards": cards,
+        "kpi": kpi_id,
+        "map": map_df,
+        "map_parent": map_parent,
+        "map_title": f"{reg.name}各县（市、区）" if reg.level != "county" else f"{reg.name}所在设区市各县（市、区）",
+        "ranking": ranking,
+        "ranking_title": ranking_title,
+    }
