@@ -1,0 +1,80 @@
+"""KPI cards are pure functions: call them and read the component tree."""
+
+from dash import html
+
+from components.cards import create_empty, create_kpi_card
+
+RESULT = {
+    "kpi_id": "online_available_rate", "name": "网上可办率", "unit": "%", "value": 96.24, "target": 95.0,
+    "rag": "green", "mom_change": 0.4, "yoy_change": -1.25, "change_unit": "个百分点",
+    "period_name": "累计", "period_label": "2025年1—6月", "as_of": "2025-06",
+}
+
+
+def texts(component) -> list[str]:
+    """Every string in a component tree, depth first."""
+    out = []
+    children = getattr(component, "children", None)
+    if isinstance(children, str):
+        out.append(children)
+    elif isinstance(children, (list, tuple)):
+        for c in children:
+            out.extend([c] if isinstance(c, str) else texts(c))
+    elif children is not None:
+        out.extend(texts(children))
+    return out
+
+
+def find(component, class_part: str):
+    hits = []
+    if class_part in (getattr(component, "className", None) or ""):
+        hits.append(component)
+    children = getattr(component, "children", None)
+    for c in children if isinstance(children, (list, tuple)) else [children]:
+        if c is not None and not isinstance(c, str):
+            hits.extend(find(c, class_part))
+    return hits
+
+
+def card(**overrides):
+    return create_kpi_card({**RESULT, **overrides}, caliber="口径文字", source="赣府厅字〔2023〕35号")
+
+
+def test_the_card_shows_value_unit_period_and_target():
+    tree = card()
+    t = texts(tree)
+    assert "96.2%" in t and "累计" in t and "目标 95.0%" in t and "达标" in t
+    assert tree.className == "kpi-card kpi-card--green"
+
+
+def test_rate_changes_are_shown_in_percentage_points_with_arrows():
+    deltas = ["".join(texts(d)) for d in find(card(), "kpi-delta ")]
+    assert deltas == ["环比 ▲ 0.4 个百分点", "同比 ▼ 1.2 个百分点"]
+    assert [d.className for d in find(card(), "kpi-delta ")] == ["kpi-delta kpi-delta--good", "kpi-delta kpi-delta--bad"]
+
+
+def test_a_rise_is_bad_when_lower_is_better():
+    tree = create_kpi_card({**RESULT, "unit": "个", "change_unit": "%", "mom_change": 12.5},
+                           caliber="c", source="s", higher_is_better=False)
+    assert find(tree, "kpi-delta ")[0].className == "kpi-delta kpi-delta--bad"
+
+
+def test_a_missing_value_and_change_show_a_dash_not_zero():
+    tree = card(value=None, rag=None, mom_change=None, yoy_change=None)
+    t = texts(tree)
+    assert "—" in t and "0.0%" not in t
+    assert tree.className == "kpi-card kpi-card--none"
+    assert ["".join(texts(d)) for d in find(tree, "kpi-delta ")] == ["环比 —", "同比 —"]
+
+
+def test_the_caliber_source_and_as_of_date_are_on_hover():
+    assert card().title == "口径：口径文字\n依据：赣府厅字〔2023〕35号\n数据截至：2025-06"
+
+
+def test_a_card_with_a_series_draws_a_sparkline():
+    tree = create_kpi_card(RESULT, caliber="c", source="s", series=[90.0, None, 96.2])
+    assert len(find(tree, "kpi-spark")) == 1
+
+
+def test_the_empty_state_says_no_data():
+    assert isinstance(create_empty(), html.Div) and texts(create_empty()) == ["暂无数据"]
