@@ -14,7 +14,7 @@ RAG_COLOURS = {"green": "#2e8b57", "amber": "#e6a23c", "red": "#d64541", None: "
 SEQUENTIAL = ["#e8f0fb", "#b9cfee", "#7fa6dc", "#4a7cc4", "#1f4e9c", "#12336b"]
 FONT_FAMILY = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
 
-GRAPH_CONFIG = {"locale": "zh-CN", "displaylogo": False, "responsive": True,
+GRAPH_CONFIG = {"locale": "zh-CN", "displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 TEMPLATE = go.layout.Template(
