@@ -79,6 +79,47 @@ def region_options(regions) -> list[dict]:
     return [{"label": f"{pad[r.level]}{r.name}", "value": r.code, "search": r.name} for r in regions]
 
 
+def click_graph(name: str, graph_id: str, **props):
+    """A graph whose clicked point sets the URL parameter ``name`` to the point's first customdata."""
+    return dcc.Graph(id={"type": "url-click", "name": name, "graph": graph_id}, **props)
+
+
+def create_breadcrumb(lineage, search: dict, prefix: str) -> html.Nav:
+    """省 › 市 › 县 links that climb back up (each keeps the rest of the URL state)."""
+    items = []
+    for i, region in enumerate(lineage):
+        if i:
+            items.append(html.Span("›", className="crumb-sep"))
+        if i == len(lineage) - 1:
+            items.append(html.Span(region.name, className="crumb crumb--current"))
+        else:
+            href = "?" + urlencode({**search, "region": region.code})
+            items.append(dcc.Link(region.name, href=href, className="crumb", id=f"{prefix}-crumb-{region.code}"))
+    return html.Nav(items, className="breadcrumb", id=f"{prefix}-breadcrumb")
+
+
+@callback(
+    Output("shell-url", "search", allow_duplicate=True),
+    Input({"type": "url-click", "name": ALL, "graph": ALL}, "clickData"),
+    State("shell-url", "search"),
+    prevent_initial_call=True,
+)
+def click_to_url(clicks, search):
+    """A click on a map region or a bar puts its code into the URL (drill-down, cross-filter)."""
+    trigger = dash.ctx.triggered_id
+    if not trigger:
+        return no_update
+    data = clicks[[i for i, t in enumerate(dash.ctx.inputs_list[0]) if t["id"] == trigger][0]]
+    points = (data or {}).get("points") or []
+    if not points or not points[0].get("customdata"):
+        return no_update
+    value = points[0]["customdata"]
+    value = value[0] if isinstance(value, (list, tuple)) else value
+    params = dict(parse_qsl((search or "").lstrip("?")))
+    params[trigger["name"]] = value
+    return "?" + urlencode(params)
+
+
 @callback(
     Output("shell-url", "search"),
     Input({"type": "url-param", "name": ALL}, "value"),

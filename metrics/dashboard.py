@@ -5,7 +5,16 @@ from __future__ import annotations
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_regions, kpi_results, kpi_series
 from metrics.periods import PeriodError, add_months, parse_month, period_name
-from metrics.regions import as_of, children, descendants, get_region, region_tree, root_region, visible_children
+from metrics.regions import (
+    as_of,
+    children,
+    descendants,
+    get_region,
+    lineage,
+    region_tree,
+    root_region,
+    visible_children,
+)
 
 PAGE_PERIODS = ("ytd", "month")
 
@@ -22,8 +31,11 @@ def resolve_state(region, month, period, *, scope) -> dict:
     return {"region": reg, "month": m, "period": period, "first": first, "last": last, "root": root}
 
 
-def overview_data(region, month, period, kpi, *, scope) -> dict:
-    """Headline cards with sparklines, the county map and the children ranking of the overview."""
+def overview_data(region, month, period, kpi, *, scope, map_level: str = "county") -> dict:
+    """Headline cards with sparklines, the map and the children ranking of the overview.
+
+    At province level the map shows the cities or the counties (``map_level``); below it,
+    the counties of the city (a county is shown among its city's counties)."""
     st = resolve_state(region, month, period, scope=scope)
     reg, m = st["region"], st["month"]
     cat = load_catalogue()
@@ -37,6 +49,7 @@ def overview_data(region, month, period, kpi, *, scope) -> dict:
         cards.append({**r.to_dict(), "spark": [None if v != v else v for v in s["value"].tolist()]})
     k = cat.kpi(kpi_id)
     kpi_period = period if period in k.periods else k.periods[0]
+    map_level = "city" if reg.level == "province" and map_level == "city" else "county"
     if reg.level == "county":
         map_parent = reg.parent_code
         map_regions = visible_children(map_parent, scope=scope) if map_parent else [reg]
@@ -44,7 +57,8 @@ def overview_data(region, month, period, kpi, *, scope) -> dict:
         ranking_title = "同级县（市、区）排名"
     else:
         map_parent = None if reg.level == "province" else reg.code
-        map_regions = descendants(reg.code, "county", scope=scope)
+        map_regions = (children(reg.code, scope=scope) if map_level == "city"
+                       else descendants(reg.code, "county", scope=scope))
         ranking_regions = children(reg.code, scope=scope)
         ranking_title = "各设区市排名" if reg.level == "province" else "各县（市、区）排名"
     map_df = kpi_regions(kpi_id, map_regions, m, kpi_period, scope=scope)
@@ -65,7 +79,10 @@ def overview_data(region, month, period, kpi, *, scope) -> dict:
         "kpi": kpi_id,
         "map": map_df,
         "map_parent": map_parent,
-        "map_title": f"{reg.name}各县（市、区）" if reg.level != "county" else f"{reg.name}所在设区市各县（市、区）",
+        "map_level": map_level,
+        "map_title": (f"{reg.name}各设区市" if map_level == "city" else
+                      f"{reg.name}各县（市、区）" if reg.level != "county" else f"{reg.name}所在设区市各县（市、区）"),
+        "lineage": lineage(reg.code, scope=scope),
         "ranking": ranking,
         "ranking_title": ranking_title,
     }

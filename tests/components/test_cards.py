@@ -50,7 +50,8 @@ def test_the_card_shows_value_unit_period_and_target():
 def test_rate_changes_are_shown_in_percentage_points_with_arrows():
     deltas = ["".join(texts(d)) for d in find(card(), "kpi-delta ")]
     assert deltas == ["环比 ▲ 0.4 个百分点", "同比 ▼ 1.2 个百分点"]
-    assert [d.className for d in find(card(), "kpi-delta ")] == ["kpi-delta kpi-delta--good", "kpi-delta kpi-delta--bad"]
+    classes = [d.className for d in find(card(), "kpi-delta ")]
+    assert classes == ["kpi-delta kpi-delta--good", "kpi-delta kpi-delta--bad"]
 
 
 def test_a_rise_is_bad_when_lower_is_better():

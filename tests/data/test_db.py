@@ -35,7 +35,8 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
         with pytest.raises(duckdb.Error):
             db.migrate(con)
         assert 999 not in [r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()]
-        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ok_part'").fetchone() == (0,)
+        tables = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ok_part'")
+        assert tables.fetchone() == (0,)
 
 
 def test_the_reader_is_read_only(tmp_path, monkeypatch):
