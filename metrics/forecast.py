@@ -336,23 +336,51 @@ def _insample_paths(res, x: np.ndarray, damped: bool, H: int) -> np.ndarray:
 
 
 def _fit_arima(x: np.ndarray, h: int):
-    from statsmodels.tsa.arima.model import ARIMA
+    """ARIMA(p,1,0) with optional drift, p in 0..3, fitted by conditional least squares
+    (statsmodels ``AutoReg`` on the first differences) and chosen by AICc on a common sample.
 
-    cands = [((0, 1, 1), "n"), ((0, 1, 1), "t"), ((1, 1, 0), "t"), ((1, 1, 1), "n")]
+    (ARIMA(0,1,1) is already in the pool as SES, so the ARIMA member contributes the
+    autoregressive dynamics; conditional least squares keeps it fast and deterministic.)"""
+    from statsmodels.tsa.ar_model import AutoReg
+
+    d = np.diff(x)
+    maxlag = min(3, max(0, len(d) // 6))
     best = None
-    for order, trend in cands:
-        try:
-            r = ARIMA(x, order=order, trend=trend).fit()
-        except Exception:  # noqa: BLE001 - a failing candidate is simply skipped
-            continue
-        a = _aicc(r)
-        if best is None or a < best[0]:
-            best = (a, order, trend, r)
+    for p in range(maxlag + 1):
+        for trend in ("n", "c"):
+            k = p + (trend == "c")
+            if k == 0:
+                resid = d[maxlag:]
+                nobs = len(resid)
+                s2 = float(np.mean(resid**2))
+                if s2 <= 0:
+                    continue
+                aicc = nobs * math.log(s2) + 2 * 1
+                res = None
+            else:
+                try:
+                    res = AutoReg(d, lags=p, trend=trend, hold_back=maxlag).fit()
+                except Exception:  # noqa: BLE001 - a failing candidate is skipped
+                    continue
+                nobs = int(res.nobs)
+                s2 = float(np.mean(np.asarray(res.resid) ** 2))
+                if not s2 > 0:
+                    continue
+                aicc = nobs * math.log(s2) + 2 * (k + 1)
+            kk = k + 1
+            if nobs - kk - 1 > 0:
+                aicc += 2 * kk * (kk + 1) / (nobs - kk - 1)
+            if best is None or aicc < best[0]:
+                best = (aicc, p, trend, res)
     if best is None:
         return None, None
-    a, order, trend, r = best
-    fc = np.asarray(r.forecast(h), dtype=float)
-    name = f"ARIMA{order}" + ("+drift" if trend == "t" else "")
+    _, p, trend, res = best
+    if res is None:
+        dfc = np.zeros(h)
+    else:
+        dfc = np.asarray(res.predict(start=len(d), end=len(d) + h - 1), dtype=float)
+    fc = x[-1] + np.cumsum(dfc)
+    name = f"ARIMA({p},1,0)" + ("+drift" if trend == "c" else "")
     return fc, name
 
 

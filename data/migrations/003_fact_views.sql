@@ -46,10 +46,13 @@ FROM project AS p
 JOIN milestones AS m USING (project_id);
 
 -- each project's state at the end of every calendar month, from its events.
+-- paid_to_date counts construction payments only: 批复概算 covers construction, and
+-- O&M is funded year by year after completion (超概算 is a construction matter).
 CREATE VIEW v_project_month AS
 WITH monthly_paid AS (
     SELECT project_id, month, sum(amount_wan) AS paid_wan
     FROM payment
+    WHERE kind = '建设'
     GROUP BY project_id, month
 ),
 project_months AS (

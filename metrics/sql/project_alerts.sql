@@ -12,9 +12,10 @@ WITH visible AS (
       AND (p.terminated_on IS NULL OR p.terminated_on > $as_of)
 ),
 paid AS (
+    -- construction payments only: 批复概算 covers construction, O&M is funded yearly
     SELECT project_id, sum(amount_wan) AS paid_wan
     FROM payment
-    WHERE month <= $as_of
+    WHERE month <= $as_of AND kind = '建设'
     GROUP BY project_id
 ),
 projects AS (
