@@ -25,6 +25,7 @@ from data.db import connect_writer, db_path, migrate
 from data.demo_reference import DEPARTMENTS, kpi_targets
 from data.tasks import SOURCE as TASK_SOURCE
 from data.tasks import reference_tasks
+from metrics.materialize import materialize
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_PROVINCE = "360000"
@@ -188,6 +189,7 @@ def build_demo(
         with connect_writer(tmp) as con:
             migrate(con)
             counts = load_tables(con, frames)
+            counts.update(materialize(con))  # the engine's aggregate tables
             con.execute("CHECKPOINT")
         os.replace(tmp, target)
     finally:

@@ -50,6 +50,12 @@ class Fact:
     label: str
     measures: dict[str, Measure]
     complete: bool = False  # a register: no rows in a reported month means zero
+    aggregate: bool = False  # pre-summed into agg_<name> over all dims but detail_dims
+    detail_dims: tuple[str, ...] = ()
+
+    @property
+    def aggregate_dims(self) -> tuple[str, ...]:
+        return tuple(d for d in self.dims if d not in self.detail_dims)
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,12 @@ def _parse_fact(name: str, raw: dict) -> Fact:
         measures[mname] = Measure(
             name=mname, expr=expr, kind=kind, agg=agg, label=m.get("label", mname), additive=agg == "sum"
         )
+    detail = tuple(raw.get("detail_dims", ()))
+    if not set(detail) <= set(dims):
+        raise _fail(where, f"detail_dims 必须是 dims 的子集：{detail}")
     return Fact(name=name, view=raw["view"], dims=dims, label=raw.get("label", name), measures=measures,
-                complete=bool(raw.get("complete", False)))
+                complete=bool(raw.get("complete", False)), aggregate=bool(raw.get("aggregate", False)),
+                detail_dims=detail)
 
 
 _KPI_FIELDS = {f for f in Kpi.__dataclass_fields__}

@@ -52,6 +52,7 @@ def windows_sql(
     filters: dict[str, object],
     restrict_depts: bool,
     ratios: list[Kpi] = (),
+    source: str | None = None,
 ) -> str:
     """SQL computing each measure over the cur/prev/ly windows, per region, and each
     ratio KPI as ``numerator / NULLIF(denominator, 0) × factor``."""
@@ -62,18 +63,23 @@ def windows_sql(
         for m in measures:
             lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
     dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
+    if all(m.kind == "stock" for m in measures):
+        # stocks are read at window ends only: skip the months in between
+        clauses += "\n      AND f.month IN ($cur_end, $prev_end, $ly_end)"
     ratio_lines = "".join(
         f",\n       a.{k.numerator}__{w} / NULLIF(a.{k.denominator}__{w}, 0) * {k.factor!r} AS {k.id}__{w}"
         for k in ratios
         for w in WINDOWS
     )
     return _render(
-        "kpi_windows.sql", view=fact.view, measures=",\n".join(lines), dept_scope=dept_scope, filters=clauses,
-        ratios=ratio_lines,
+        "kpi_windows.sql", view=source or fact.view, measures=",\n".join(lines), dept_scope=dept_scope,
+        filters=clauses, ratios=ratio_lines,
     )
 
 
-def series_sql(fact: Fact, measures: list[Measure], filters: dict[str, object], restrict_depts: bool) -> str:
+def series_sql(
+    fact: Fact, measures: list[Measure], filters: dict[str, object], restrict_depts: bool, source: str | None = None
+) -> str:
     """SQL computing each measure per region and month."""
     lines = ["       count(*) AS rows"]
     for m in measures:
@@ -81,7 +87,8 @@ def series_sql(fact: Fact, measures: list[Measure], filters: dict[str, object], 
         lines.append(f"       {agg} AS {m.name}")
     dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
     return _render(
-        "kpi_series.sql", view=fact.view, measures=",\n".join(lines), dept_scope=dept_scope, filters=clauses
+        "kpi_series.sql", view=source or fact.view, measures=",\n".join(lines), dept_scope=dept_scope,
+        filters=clauses
     )
 
 

@@ -16,6 +16,7 @@ from data import db
 from data.scope import Scope, ScopeError, require
 from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, named_sql, series_sql, windows_sql
+from metrics.materialize import aggregates_fresh, source_for
 from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
 from metrics.regions import Region, as_of, children, get_region, visible_children
 
@@ -201,32 +202,34 @@ def compute(
     p = _periods(month, period, last)
     for kpi in kpis:
         _check_period(kpi, period)
-    # group the measures each fact must deliver
-    by_fact: dict[tuple[str, tuple, bool], list[Kpi]] = {}
+    # one query per relation: KPIs of a fact share it unless one needs the raw detail
+    fresh = aggregates_fresh()
+    groups: dict[tuple, list[Kpi]] = {}
     for kpi in kpis:
         base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
         flt = _filters(base, cat, filters or {})
         restrict = _check_scope_for(base, cat, scope)
-        by_fact.setdefault((base.fact, tuple(sorted(flt.items())), restrict), []).append(kpi)
-    frames: dict[str, pd.DataFrame] = {}
+        source, _ = source_for(cat.facts[base.fact], cat.measures_of(base), flt, fresh)
+        groups.setdefault((base.fact, source, tuple(sorted(flt.items())), restrict), []).append(kpi)
+    records: dict[str, dict] = {}
     params_common = {"regions": regions, **scope.params(), **_window_params(p)}
-    for (fact_name, flt, restrict), group in by_fact.items():
+    for (fact_name, source, flt, restrict), group in groups.items():
         fact = cat.facts[fact_name]
-        measures = {m.name: m for k in group for m in cat.measures_of(k)}
+        measures = list({m.name: m for k in group for m in cat.measures_of(k)}.values())
+        _, measures = source_for(fact, measures, dict(flt), fresh)
         bases = {b.id: b for b in (cat.kpis[k.base] if k.type == "gap" else k for k in group)}
         ratios = [b for b in bases.values() if b.type == "ratio"]
-        sql = windows_sql(fact, list(measures.values()), dict(flt), restrict, ratios)
+        sql = windows_sql(fact, measures, dict(flt), restrict, ratios, source=source)
         params = {**params_common, **{f"f_{d}": v for d, v in flt}}
-        frame = db.query(sql, params).set_index("region_code")
+        rows_by_region = db.query(sql, params).set_index("region_code").to_dict("index")
         for k in group:
-            frames[k.id] = frame
+            records[k.id] = rows_by_region
     targets = _targets(kpis + [cat.kpis[k.base] for k in kpis if k.type == "gap"], regions, p.cur.end.year)
     rows = []
     for kpi in kpis:
-        frame = frames[kpi.id]
         base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
         for region in regions:
-            row = frame.loc[region].to_dict() if region in frame.index else {}
+            row = records[kpi.id].get(region, {})
             vals = {}
             for w in WINDOWS:
                 window = getattr(p, w)
@@ -434,8 +437,8 @@ def kpi_series(
         start_sql = start
     flt = _filters(base, cat, {"dept": dept, "item": item})
     restrict = _check_scope_for(base, cat, scope)
-    measures = cat.measures_of(base)
-    sql = series_sql(cat.facts[base.fact], measures, flt, restrict)
+    source, measures = source_for(cat.facts[base.fact], cat.measures_of(base), flt, aggregates_fresh())
+    sql = series_sql(cat.facts[base.fact], measures, flt, restrict, source=source)
     params = {"regions": [region], "span_start": start_sql, "span_end": end, **scope.params(),
               **{f"f_{d}": v for d, v in flt.items()}}
     raw = db.query(sql, params)

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 MIN_MODEL_POINTS = 12
+_T_DF = 5  # heavy-tailed predictive distribution (Student t, 5 d.o.f.)
 _LOGIT_EPS = 1e-3  # fraction of the bounds' range kept away from the edges on the logit scale
 
 
@@ -401,6 +402,7 @@ class _Fit:
     model: str
     components: dict
     extras: dict
+    df: float = _T_DF  # degrees of freedom of the Student-t predictive distribution
 
 
 def _variance_profile(x, fits, H, sigma2_model, n_params):
@@ -409,7 +411,7 @@ def _variance_profile(x, fits, H, sigma2_model, n_params):
     paths = [(_insample_paths(r, x, d, H)) for r, d in fits]
     fc = np.nanmean(np.stack(paths), axis=0)
     burn = min(max(3, n // 5), 12)
-    hs, v, w = [], [], []
+    hs, v = [], []
     for h in range(1, H + 1):
         t = np.arange(burn, n - h)
         if len(t) < 4:
@@ -420,19 +422,17 @@ def _variance_profile(x, fits, H, sigma2_model, n_params):
             break
         hs.append(h)
         v.append(float(np.mean(e**2)))
-        w.append(len(e))
     grid = np.arange(1, H + 1, dtype=float)
-    # model-based floor: random-walk-like growth from the one-step variance
-    floor = sigma2_model * (1.0 + (grid - 1.0) * 0.0)
+    floor = np.full(H, sigma2_model)
     if hs:
-        hs_a = np.asarray(hs, float)
-        v_a = np.asarray(v)
-        sw = np.sqrt(np.asarray(w, float))
-        A = np.column_stack([np.ones_like(hs_a), hs_a - 1.0]) * sw[:, None]
         from scipy.optimize import nnls
 
-        coef, _ = nnls(A, v_a * sw)
-        prof = coef[0] + coef[1] * (grid - 1.0)
+        hs_a = np.asarray(hs, float)
+        v_a = np.asarray(v)
+        # variance grows like a + b(h-1) + c(h-1)^2 (damped/local-trend ETS shape), b,c >= 0
+        A = np.column_stack([np.ones_like(hs_a), hs_a - 1.0, (hs_a - 1.0) ** 2])
+        coef, _ = nnls(A, v_a)
+        prof = coef[0] + coef[1] * (grid - 1.0) + coef[2] * (grid - 1.0) ** 2
         if not np.all(np.isfinite(prof)) or prof[0] <= 0:
             prof = np.full(H, max(v_a[0], sigma2_model))
     else:
@@ -512,8 +512,9 @@ def _fit_fallback(v: np.ndarray, H: int, bounds) -> _Fit:
     note = "random-walk intervals from first differences" if n >= 2 else \
         "intervals collapsed: a single observation carries no variance information"
     model = f"Fallback: naive (last value) forecast, {n} point(s) < {MIN_MODEL_POINTS}; {note}"
-    return _Fit(np.repeat(z[-1], H), sd, tf, model, {}, {"seasonal": False,
-                                                         "transform": tf.kind, "n_used": n})
+    return _Fit(np.repeat(z[-1], H), sd, tf, model, {},
+                {"seasonal": False, "transform": tf.kind, "n_used": n},
+                df=float(min(_T_DF, max(n - 2, 1))))
 
 
 def _fit_constant(v: np.ndarray, H: int, bounds) -> _Fit:
@@ -554,7 +555,7 @@ def _fit(y, horizon: int, bounds, seasonal_period: int):
 
 
 def _quantiles(fit: _Fit, q: np.ndarray) -> np.ndarray:
-    z = fit.center[None, :] + stats.norm.ppf(q)[:, None] * fit.sd[None, :]
+    z = fit.center[None, :] + stats.t.ppf(q, fit.df)[:, None] * fit.sd[None, :]
     return fit.transform.inv(z)
 
 
@@ -638,7 +639,10 @@ def simulate(y, horizon: int, n_paths: int = 1000, seed: int = 0, **kw) -> np.nd
     var = fit.sd**2
     inc = np.sqrt(np.maximum(np.diff(np.r_[0.0, var]), 0.0))
     eps = rng.standard_normal((n_paths, H))
-    z = fit.center[None, :] + np.cumsum(eps * inc[None, :], axis=1)
+    # Gaussian scale mixture: one chi-square draw per path makes every marginal exactly
+    # Student-t(df) with the interval's scale, i.e. consistent with forecast()'s intervals.
+    mix = np.sqrt(fit.df / rng.chisquare(fit.df, size=(n_paths, 1)))
+    z = fit.center[None, :] + mix * np.cumsum(eps * inc[None, :], axis=1)
     with np.errstate(all="ignore"):
         paths = fit.transform.inv(z)
     b = kw.get("bounds")

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from data.db import migrate
+from metrics.materialize import materialize
 
 REGIONS = [
     ("360000", "江西省", "province", None),
@@ -121,6 +122,7 @@ def build(path: Path) -> Path:
             " INTERVAL 1 MONTH) AS t(m)"
         )
         con.execute("INSERT INTO meta VALUES ('data_version', 'fixture-1')")
+        materialize(con)
     finally:
         con.close()
     return path

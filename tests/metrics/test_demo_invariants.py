@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import duckdb
+import pandas as pd
 import pytest
 
 from data import db
@@ -145,3 +146,15 @@ def test_the_demo_has_red_and_amber_counties():
     df = compute(["online_available_rate"], [r.code for r in descendants("360000", "county", scope=PROVINCE)],
                  "2026-10", "ytd", scope=PROVINCE)
     assert {"red", "amber", "green"} <= set(df.rag)
+
+
+@pytest.mark.parametrize("period", ["month", "ytd", "quarter"])
+def test_aggregate_tables_give_the_same_numbers_as_the_raw_facts(monkeypatch, period):
+    cat = load_catalogue()
+    ids = [k.id for k in cat.kpis.values() if period in k.periods]
+    codes = ["360000", "360100", "360102", "361100"]
+    fast = compute(ids, codes, "2025-06", period, scope=PROVINCE)
+    monkeypatch.setattr("metrics.engine.aggregates_fresh", lambda: False)
+    raw = compute(ids, codes, "2025-06", period, scope=PROVINCE)
+    cols = ["numerator", "denominator", "value", "prev_value", "ly_value"]
+    pd.testing.assert_frame_equal(fast[cols], raw[cols], rtol=1e-12)

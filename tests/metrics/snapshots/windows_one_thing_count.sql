@@ -19,6 +19,7 @@ scoped AS (
     JOIN visible_counties AS v ON v.county_code = f.county_code
     WHERE list_contains($regions, rc.ancestor_code)
       AND f.month BETWEEN $span_start AND $span_end
+      AND f.month IN ($cur_end, $prev_end, $ly_end)
 ),
 aggregated AS (
     SELECT region_code,
