@@ -26,13 +26,16 @@ Method (M4-style, chosen automatically for every series, nothing tuned per serie
 4. Pool fitted on the adjusted series: SES = ETS(A,N,N), damped-trend ETS(A,Ad,N), the Theta
    method (statsmodels ``ThetaModel``) and an ARIMA picked by AICc from a small candidate set.
    The point forecast is the median of the pool (robust combination, as in the M4 benchmarks).
-5. Intervals: empirical.  In-sample h-step-ahead errors of the SES/damped filters (all origins,
-   no refit) give the error variance per horizon; a linear-in-h variance model
-   (random-walk-like growth, as implied by ETS) is fitted to them by non-negative least squares,
-   floored by the model-based ETS variance, and inflated by a small-sample factor.  Intervals
-   are Gaussian on the transformed scale and back-transformed (so they are asymmetric for
-   log/logit).  ``simulate`` draws paths with independent Gaussian increments whose marginal
-   variances equal the interval variances, so paths and intervals are consistent.
+5. Intervals: empirical.  In-sample h-step-ahead errors of the SES/damped filters (every
+   origin, no refit) give the error variance per horizon; a variance curve
+   ``a + b(h-1) + c(h-1)^2`` (b, c >= 0, the shape implied by local-level/damped-trend ETS) is
+   fitted to them by non-negative least squares, floored by the one-step residual variance,
+   made non-decreasing and inflated by a small-sample factor ``n/(n-k)``.  The predictive
+   distribution is a Student t with 5 degrees of freedom on the transformed scale (heavy
+   tails for structural breaks), back-transformed, so intervals are asymmetric for log/logit.
+   ``simulate`` draws Gaussian random-walk increments with the same marginal variances times
+   one chi-square scale per path (a Gaussian scale mixture), so every month's marginal is
+   exactly that t distribution: paths and intervals are consistent.
 6. Fewer than 12 usable points: naive (last value) forecast with random-walk intervals whose
    step variance is estimated from the first differences (collapsed if it cannot be
    estimated); described in ``attrs["model"]``.  A constant series returns the constant with
@@ -65,6 +68,11 @@ __all__ = [
 
 MIN_MODEL_POINTS = 12
 _T_DF = 5  # heavy-tailed predictive distribution (Student t, 5 d.o.f.)
+# Small memo of fitted models so that forecast() and simulate() on the same data (as the
+# attainment helpers do) fit only once.  Keyed on the cleaned values, horizon, bounds and
+# season length; a fit is a pure function of those, so results are unchanged.
+_FIT_CACHE: dict = {}
+_FIT_CACHE_SIZE = 64
 _LOGIT_EPS = 1e-3  # fraction of the bounds' range kept away from the edges on the logit scale
 
 
@@ -239,7 +247,7 @@ def _prepare(y) -> _Prepared:
     return _Prepared(v, n_trailing, kind, last_key, anchor, notes)
 
 
-def _future_index(prep: _Prepared, horizon: int, original_index):
+def _future_index(prep: _Prepared, horizon: int):
     if prep.index_kind == "period":
         start = prep.last_key + 1
         return pd.period_range(start, periods=horizon, freq="M")
@@ -489,7 +497,7 @@ def _fit_pool(v: np.ndarray, H: int, bounds, m: int) -> _Fit:
     season_label = f", seasonal m={m} (classical decomposition)" if seasonal else ", non-seasonal"
     model = (
         "Median combination: " + " + ".join(names[k] for k in ok)
-        + f" on {tf.label} scale{season_label}; empirical intervals"
+        + f" on {tf.label} scale{season_label}; empirical Student-t({_T_DF}) intervals"
     )
     extras = {"seasonal": seasonal, "transform": tf.kind, "n_used": n}
     comp_out = {names[k]: tf.inv(c + s_out) for k, c in ok.items()}
@@ -538,6 +546,11 @@ def _fit(y, horizon: int, bounds, seasonal_period: int):
         if not hi > lo:
             raise ValueError(f"bounds must be (low, high) with low < high; got {bounds!r}")
         v = np.clip(v, lo, hi)
+    key = (v.tobytes(), H, None if bounds is None else (float(bounds[0]), float(bounds[1])),
+           int(seasonal_period))
+    cached = _FIT_CACHE.get(key)
+    if cached is not None:
+        return prep, cached, H
     scale = max(np.max(np.abs(v)), 1e-300)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -551,6 +564,9 @@ def _fit(y, horizon: int, bounds, seasonal_period: int):
             except Exception as exc:  # noqa: BLE001 - last-resort safety net
                 fit = _fit_fallback(v, H, bounds)
                 fit.model += f" (model pool failed: {type(exc).__name__})"
+    _FIT_CACHE[key] = fit
+    while len(_FIT_CACHE) > _FIT_CACHE_SIZE:
+        _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
     return prep, fit, H
 
 
@@ -605,7 +621,7 @@ def forecast(y, horizon: int, levels=(80, 95), *, bounds=None,
         lo, hi = qv[2 * i][sl], qv[2 * i + 1][sl]
         data[f"lo{lab}"] = np.minimum(lo, data["mean"])
         data[f"hi{lab}"] = np.maximum(hi, data["mean"])
-    out = pd.DataFrame(data, index=_future_index(prep, horizon, None))
+    out = pd.DataFrame(data, index=_future_index(prep, horizon))
     if bounds is not None:
         out = out.clip(float(bounds[0]), float(bounds[1]))
     out.attrs["model"] = fit.model
