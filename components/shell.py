@@ -128,10 +128,13 @@ def click_to_url(clicks, search):
     prevent_initial_call=True,
 )
 def sync_url(values, ids, search):
-    """Write every URL-state control into the query string (the page re-renders from it)."""
+    """Write the control the viewer changed into the query string (the page re-renders from it)."""
+    trigger = dash.ctx.triggered_id
+    if not trigger:  # components mounting, not a viewer's change
+        return no_update
+    value = values[ids.index(trigger)]
     params = dict(parse_qsl((search or "").lstrip("?")))
-    for value, cid in zip(values, ids, strict=True):
-        if value not in (None, ""):
-            params[cid["name"]] = value
-    new = "?" + urlencode(params)
-    return no_update if new == (search or "") else new
+    if value in (None, "") or params.get(trigger["name"]) == value:
+        return no_update
+    params[trigger["name"]] = value
+    return "?" + urlencode(params)
