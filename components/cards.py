@@ -14,6 +14,7 @@ def _delta(label: str, change, change_unit: str, *, higher_is_better: bool) -> h
     """A 同比/环比 chip, coloured good/bad by direction; zero-safe."""
     if change is None:
         return html.Span([label, " ", DASH], className="kpi-delta kpi-delta--none")
+    change = round(change, 1)  # the sign follows what is shown: −0.04 reads as 0.0, not ▼
     sign = (change > 0) - (change < 0)
     good = sign == 0 or (sign > 0) == higher_is_better
     return html.Span(

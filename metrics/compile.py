@@ -46,6 +46,32 @@ def _scope_and_filters(fact: Fact, filters: dict[str, object], restrict_depts: b
     return dept_scope, clauses
 
 
+def _window_lines(measures: list[Measure]) -> str:
+    lines = []
+    for window in WINDOWS:
+        rows = f"count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
+        lines.append(f"        {rows} AS rows__{window}")
+        for m in measures:
+            lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
+    return ",\n".join(lines)
+
+
+def _ratio_lines(ratios: list[Kpi]) -> str:
+    return "".join(
+        f",\n       a.{k.numerator}__{w} / NULLIF(a.{k.denominator}__{w}, 0) * {k.factor!r} AS {k.id}__{w}"
+        for k in ratios
+        for w in WINDOWS
+    )
+
+
+def _window_filters(fact: Fact, measures: list[Measure], filters: dict, restrict_depts: bool) -> tuple[str, str]:
+    dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
+    if all(m.kind == "stock" for m in measures):
+        # stocks are read at window ends only: skip the months in between
+        clauses += "\n      AND f.month IN ($cur_end, $prev_end, $ly_end)"
+    return dept_scope, clauses
+
+
 def windows_sql(
     fact: Fact,
     measures: list[Measure],
@@ -56,24 +82,29 @@ def windows_sql(
 ) -> str:
     """SQL computing each measure over the cur/prev/ly windows, per region, and each
     ratio KPI as ``numerator / NULLIF(denominator, 0) × factor``."""
-    lines = []
-    for window in WINDOWS:
-        rows = f"count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
-        lines.append(f"        {rows} AS rows__{window}")
-        for m in measures:
-            lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
-    dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
-    if all(m.kind == "stock" for m in measures):
-        # stocks are read at window ends only: skip the months in between
-        clauses += "\n      AND f.month IN ($cur_end, $prev_end, $ly_end)"
-    ratio_lines = "".join(
-        f",\n       a.{k.numerator}__{w} / NULLIF(a.{k.denominator}__{w}, 0) * {k.factor!r} AS {k.id}__{w}"
-        for k in ratios
-        for w in WINDOWS
-    )
+    dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts)
     return _render(
-        "kpi_windows.sql", view=source or fact.view, measures=",\n".join(lines), dept_scope=dept_scope,
-        filters=clauses, ratios=ratio_lines,
+        "kpi_windows.sql", view=source or fact.view, measures=_window_lines(measures), dept_scope=dept_scope,
+        filters=clauses, ratios=_ratio_lines(ratios),
+    )
+
+
+def breakdown_sql(
+    fact: Fact,
+    measures: list[Measure],
+    filters: dict[str, object],
+    restrict_depts: bool,
+    dim: str,
+    ratios: list[Kpi] = (),
+    source: str | None = None,
+) -> str:
+    """Like :func:`windows_sql` for one region, split by the fact dimension ``dim``."""
+    if dim not in fact.dims:
+        raise ValueError(f"事实表 {fact.name} 没有维度 {dim}")
+    dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts)
+    return _render(
+        "kpi_breakdown.sql", view=source or fact.view, dim=dim, measures=_window_lines(measures),
+        dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from data import db
 from data.scope import Scope, ScopeError, require
 from metrics.catalogue import Catalogue, Kpi, load_catalogue
-from metrics.compile import WINDOWS, named_sql, series_sql, windows_sql
+from metrics.compile import WINDOWS, breakdown_sql, named_sql, series_sql, windows_sql
 from metrics.materialize import aggregates_fresh, source_for
 from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
 from metrics.regions import Region, as_of, children, get_region, visible_children
@@ -180,6 +180,40 @@ def _window_values(
     return _num(row.get(f"{kpi.id}__{window}")), (num or 0.0), (den or 0.0)
 
 
+def _evaluate(kpi: Kpi, cat: Catalogue, row: dict, p: Periods, region: str, targets: dict,
+              first: date, last: date) -> dict:
+    """Value, 环比/同比, target, gap and RAG of one KPI from one row of window measures.
+
+    ``region`` is the region whose target applies."""
+    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    vals = {}
+    for w in WINDOWS:
+        window = getattr(p, w)
+        reported = window is not None and first <= window.start and window.end <= last
+        v, n, d = _window_values(base, cat, row, w, reported) if window else (None, None, None)
+        if kpi.type == "gap" and v is not None:
+            t, _ = _target_for(base, region, window, targets)
+            v = None if t is None else v - t
+        vals[w] = (v, n, d)
+    value, numerator, denominator = vals["cur"]
+    target, source = _target_for(kpi, region, p.cur, targets)
+    gap, rag = rag_status(kpi, value, target)
+    return {
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "prev_value": vals["prev"][0],
+        "ly_value": vals["ly"][0],
+        "mom_change": _change(kpi, value, vals["prev"][0]),
+        "yoy_change": _change(kpi, value, vals["ly"][0]),
+        "target": target,
+        "target_source": source,
+        "gap": gap,
+        "rag": rag,
+        "has_data": value is not None or bool(_num(row.get("rows__cur"))),
+    }
+
+
 def compute(
     kpi_ids: list[str],
     regions: list[str],
@@ -227,41 +261,57 @@ def compute(
     targets = _targets(kpis + [cat.kpis[k.base] for k in kpis if k.type == "gap"], regions, p.cur.end.year)
     rows = []
     for kpi in kpis:
-        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
         for region in regions:
             row = records[kpi.id].get(region, {})
-            vals = {}
-            for w in WINDOWS:
-                window = getattr(p, w)
-                reported = window is not None and first <= window.start and window.end <= last
-                v, n, d = _window_values(base, cat, row, w, reported) if window else (None, None, None)
-                if kpi.type == "gap" and v is not None:
-                    t, _ = _target_for(base, region, window, targets)
-                    v = None if t is None else v - t
-                vals[w] = (v, n, d)
-            value, numerator, denominator = vals["cur"]
-            target, source = _target_for(kpi, region, p.cur, targets)
-            gap, rag = rag_status(kpi, value, target)
-            rows.append(
-                {
-                    "kpi_id": kpi.id,
-                    "region_code": region,
-                    "value": value,
-                    "numerator": numerator,
-                    "denominator": denominator,
-                    "prev_value": vals["prev"][0],
-                    "ly_value": vals["ly"][0],
-                    "mom_change": _change(kpi, value, vals["prev"][0]),
-                    "yoy_change": _change(kpi, value, vals["ly"][0]),
-                    "target": target,
-                    "target_source": source,
-                    "gap": gap,
-                    "rag": rag,
-                    "has_data": value is not None or bool(_num(row.get("rows__cur"))),
-                }
-            )
+            rows.append({"kpi_id": kpi.id, "region_code": region,
+                         **_evaluate(kpi, cat, row, p, region, targets, first, last)})
     out = pd.DataFrame(rows)
     out.attrs.update(period=period, month=p.month, window=p.cur, as_of=last, first_month=first)
+    return out
+
+
+def kpi_breakdown(
+    kpi_id: str,
+    region: str,
+    month,
+    period: str = "ytd",
+    *,
+    dim: str,
+    scope: Scope,
+    dept: str | None = None,
+    item: str | None = None,
+) -> pd.DataFrame:
+    """One KPI for one region split by a dimension of its fact (dept_code, fund_source,
+    kind, tier, category, item_code …): one row per member, ranked, with its share of the
+    region's numerator. Targets are the region's."""
+    scope = require(scope)
+    get_region(region, scope=scope)
+    cat = load_catalogue()
+    kpi = cat.kpi(kpi_id)
+    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    first, last = as_of()
+    p = _periods(month, period, last)
+    _check_period(kpi, period)
+    flt = _filters(base, cat, {"dept": dept, "item": item})
+    restrict = _check_scope_for(base, cat, scope)
+    fact = cat.facts[base.fact]
+    source, measures = source_for(fact, cat.measures_of(base), {**flt, dim: None}, aggregates_fresh())
+    ratios = [base] if base.type == "ratio" else []
+    sql = breakdown_sql(fact, measures, flt, restrict, dim, ratios, source=source)
+    params = {"region": region, **scope.params(), **_window_params(p), **{f"f_{d}": v for d, v in flt.items()}}
+    raw = db.query(sql, params)
+    targets = _targets([kpi, base], [region], p.cur.end.year)
+    rows = [{"kpi_id": kpi.id, "member": r["member"], **_evaluate(kpi, cat, r, p, region, targets, first, last)}
+            for r in raw.to_dict("records")]
+    out = pd.DataFrame(rows, columns=["kpi_id", "member", "value", "numerator", "denominator", "prev_value",
+                                      "ly_value", "mom_change", "yoy_change", "target", "target_source", "gap",
+                                      "rag", "has_data"])
+    if not out.empty:
+        out = rank_frame(out)
+        total = out["numerator"].astype(float).sum()
+        out["share"] = out["numerator"].astype(float) / total * 100 if total else None
+    out.attrs.update(period=period, month=p.month, window=p.cur, as_of=last, dim=dim,
+                     period_label=label(period, p.cur))
     return out
 
 

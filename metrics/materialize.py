@@ -59,7 +59,7 @@ def aggregates_fresh() -> bool:
 def source_for(fact: Fact, measures: list[Measure], filters: dict, fresh: bool) -> tuple[str, list[Measure]]:
     """The relation to read and the measures as expressed over it."""
     usable = (fact.aggregate and fresh and all(m.additive for m in measures)
-              and not set(filters) & set(fact.detail_dims))
+              and not set(filters) & set(fact.detail_dims))  # filters: every dim the query touches
     if not usable:
         return fact.view, measures
     return table_name(fact), [replace(m, expr=m.name) for m in measures]

@@ -79,3 +79,8 @@ def test_a_card_with_a_series_draws_a_sparkline():
 
 def test_the_empty_state_says_no_data():
     assert isinstance(create_empty(), html.Div) and texts(create_empty()) == ["暂无数据"]
+
+
+def test_a_change_that_rounds_to_zero_is_shown_flat():
+    tree = card(mom_change=-0.04, yoy_change=0.04)
+    assert ["".join(texts(d)) for d in find(tree, "kpi-delta ")] == ["环比 ■ 0.0 个百分点", "同比 ■ 0.0 个百分点"]

@@ -289,3 +289,29 @@ def test_a_cumulative_series_sums_flows_from_january(province):
 def test_a_series_month_without_rows_has_no_value(province):
     s = kpi_series("applications_count", "360000", scope=province, start="2024-05", end="2024-06")
     assert s["value"].isna().all()
+
+
+# ---------------------------------------------------------------- breakdowns
+
+
+def test_a_breakdown_by_department_splits_the_region_and_ranks_the_parts(province):
+    from metrics.engine import kpi_breakdown
+
+    # 2025-03 province: D01 (SX1) 230/400 = 57.5%; D02 (SX2 浮梁 90/100, SX3 东湖 0/10) 90/110 = 81.8%
+    df = kpi_breakdown("online_handling_rate", "360000", "2025-03", "month", dim="dept_code", scope=province)
+    got = df.set_index("member")
+    assert (got.loc["D01", "numerator"], got.loc["D01", "denominator"]) == (230, 400)
+    assert (got.loc["D02", "numerator"], got.loc["D02", "denominator"]) == (90, 110)
+    assert got.loc["D02", "rank"] == 1
+    assert got["share"].sum() == pytest.approx(100.0)
+    assert got.loc["D01", "target"] == 60.0  # the region's target
+
+
+def test_a_breakdown_of_spending_by_kind_separates_construction_from_om(province):
+    from metrics.engine import kpi_breakdown
+
+    # budgets 2025: 建设 120 + 200, 运维 40; paid to Mar: 建设 84, 运维 0
+    df = kpi_breakdown("budget_execution_rate", "360000", "2025-03", "ytd", dim="kind", scope=province)
+    got = df.set_index("member")
+    assert got.loc["建设", "value"] == approx(84 / 320 * 100)
+    assert got.loc["运维", "value"] == approx(0.0)
