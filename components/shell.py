@@ -47,21 +47,39 @@ def create_shell(page_container) -> html.Div:
 
 
 def create_filter_bar(region_options, region, month_options, month, period, extra=None) -> html.Div:
-    """Region, month and period pickers whose state lives in the URL."""
-    return html.Div(
-        [
-            html.Label(["地区", url_param("region", dcc.Dropdown, options=region_options, value=region,
-                                          clearable=False, searchable=True, className="filter-region")]),
-            html.Label(["月份", url_param("month", dcc.Dropdown, options=month_options, value=month,
-                                          clearable=False, searchable=False, className="filter-month")]),
-            html.Label(["统计期", url_param("period", dcc.RadioItems, value=period, inline=True,
-                                            options=[{"label": "累计", "value": "ytd"},
-                                                     {"label": "当月", "value": "month"}],
-                                            className="filter-period")]),
-            *(extra or []),
-        ],
-        className="filter-bar",
-    )
+    """Region, month and (unless ``period`` is None) period pickers whose state lives in the URL."""
+    controls = [
+        html.Label(["地区", url_param("region", dcc.Dropdown, options=region_options, value=region,
+                                      clearable=False, searchable=True, className="filter-region")]),
+        html.Label(["月份", url_param("month", dcc.Dropdown, options=month_options, value=month,
+                                      clearable=False, searchable=False, className="filter-month")]),
+    ]
+    if period is not None:
+        controls.append(html.Label(["统计期", url_param("period", dcc.RadioItems, value=period, inline=True,
+                                                        options=[{"label": "累计", "value": "ytd"},
+                                                                 {"label": "当月", "value": "month"}],
+                                                        className="filter-period")]))
+    return html.Div(controls + list(extra or []), className="filter-bar")
+
+
+def create_page_top(prefix: str, title: str, ctx: dict, state: dict, extra_controls=None,
+                    period_control: bool = True) -> list:
+    """Heading, breadcrumb and filter bar of a page, from ``metrics.dashboard.page_context``."""
+    bar = create_filter_bar(region_options(ctx["regions"]), ctx["region"], month_options(*ctx["months"]),
+                            ctx["month"], ctx["period"] if period_control else None, extra=extra_controls)
+    return [
+        html.Div([html.H2(f"{title} · {ctx['region_name']}"),
+                  html.Span(f"{ctx['period_label']}（{ctx['period_name']}） · 数据截至 {ctx['as_of']}",
+                            className="page-sub")], className="page-head"),
+        create_breadcrumb(ctx["lineage"], state, prefix),
+        bar,
+    ]
+
+
+def create_error_page(title: str, message: str, prefix: str) -> html.Div:
+    """A page that explains, in Chinese, why it cannot show what the URL asked for."""
+    return html.Div([html.H2(title), html.Div(message, className="error-banner", id=f"{prefix}-error")],
+                    className="page")
 
 
 def month_options(first, last) -> list[dict]:

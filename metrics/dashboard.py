@@ -31,6 +31,29 @@ def resolve_state(region, month, period, *, scope) -> dict:
     return {"region": reg, "month": m, "period": period, "first": first, "last": last, "root": root}
 
 
+def page_context(region, month, period, *, scope, periods=PAGE_PERIODS) -> dict:
+    """What every page's header needs: the region and its lineage, the picker options,
+    the month and period with their Chinese labels, and the data's as-of month."""
+    st = resolve_state(region, month, period if period in periods else periods[0], scope=scope)
+    reg, m = st["region"], st["month"]
+    from metrics.periods import label, windows
+
+    return {
+        "region": reg.code,
+        "region_name": reg.name,
+        "level": reg.level,
+        "province": st["root"],
+        "lineage": lineage(reg.code, scope=scope),
+        "regions": region_tree(scope=scope),
+        "month": m.strftime("%Y-%m"),
+        "months": (st["first"], st["last"]),
+        "period": st["period"],
+        "period_name": period_name(st["period"]),
+        "period_label": label(st["period"], windows(st["period"], m).cur.capped(st["last"])),
+        "as_of": st["last"].strftime("%Y-%m"),
+    }
+
+
 def overview_data(region, month, period, kpi, *, scope, map_level: str = "county") -> dict:
     """Headline cards with sparklines, the map and the children ranking of the overview.
 

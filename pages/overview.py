@@ -9,14 +9,7 @@ from components.bars import create_ranking_bar
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth
 from components.session import viewer_scope
-from components.shell import (
-    click_graph,
-    create_breadcrumb,
-    create_filter_bar,
-    month_options,
-    region_options,
-    url_param,
-)
+from components.shell import click_graph, create_error_page, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
 from metrics.catalogue import load_catalogue
@@ -24,11 +17,6 @@ from metrics.dashboard import overview_data
 from metrics.errors import user_message
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
-
-
-def _error(message: str) -> html.Div:
-    return html.Div([html.H2("一屏统览"), html.Div(message, className="error-banner", id="overview-error")],
-                    className="page")
 
 
 def layout(region: str | None = None, month: str | None = None, period: str = "ytd",
@@ -42,7 +30,7 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
         message = user_message(exc)
         if message is None:
             raise
-        return _error(message)
+        return create_error_page("一屏统览", message, "overview")
     cat = load_catalogue()
     k = cat.kpi(data["kpi"])
     cards = [
@@ -71,12 +59,7 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
                                          className="map-level"))
     return html.Div(
         [
-            html.Div([html.H2(f"一屏统览 · {data['region_name']}"),
-                      html.Span(f"{data['period_label']}（{data['period_name']}） · 数据截至 {data['as_of']}",
-                                className="page-sub")], className="page-head"),
-            create_breadcrumb(data["lineage"], state, "overview"),
-            create_filter_bar(region_options(data["regions"]), data["region"], month_options(*data["months"]),
-                              data["month"], data["period"]),
+            *create_page_top("overview", "一屏统览", data, state),
             html.Div(cards, className="kpi-grid", id="overview-cards"),
             html.Div(
                 [
