@@ -15,6 +15,7 @@ from metrics.regions import (
     root_region,
     visible_children,
 )
+from metrics.rules import alert_summary, project_alerts
 
 PAGE_PERIODS = ("ytd", "month")
 
@@ -84,6 +85,7 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
                        else descendants(reg.code, "county", scope=scope))
         ranking_regions = children(reg.code, scope=scope)
         ranking_title = "各设区市排名" if reg.level == "province" else "各县（市、区）排名"
+    alerts = project_alerts(reg.code, m, scope=scope)
     map_df = kpi_regions(kpi_id, map_regions, m, kpi_period, scope=scope)
     ranking = kpi_regions(kpi_id, ranking_regions, m, kpi_period, scope=scope)
     head = results[0]
@@ -108,4 +110,14 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
         "lineage": lineage(reg.code, scope=scope),
         "ranking": ranking,
         "ranking_title": ranking_title,
+        "red_kpis": [c for c in cards if c["rag"] == "red"] + red_kpis(reg.code, m, period, scope=scope, skip=headline),
+        "alert_summary": alert_summary(alerts),
+        "top_alerts": alerts.sort_values("days_over", ascending=False, na_position="last").head(8),
     }
+
+
+def red_kpis(region: str, month, period: str, *, scope, skip=()) -> list[dict]:
+    """Every KPI of the catalogue that is red for ``region`` (beyond those in ``skip``)."""
+    cat = load_catalogue()
+    ids = [k.id for k in cat.kpis.values() if k.id not in skip and k.has_target]
+    return [r.to_dict() for r in kpi_results(ids, region, month, period, scope=scope) if r.rag == "red"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from components.alerts import create_alert_list
 from components.bars import create_ranking_bar
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth
@@ -68,8 +69,11 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
                                   html.Div(map_view, id="overview-map")], className="panel panel--map"),
                     html.Section([html.H3(f"{data['ranking_title']} · {k.name}（{data['period_name']}）"),
                                   html.Div(rank_view, id="overview-ranking")], className="panel panel--rank"),
+                    html.Section([html.H3("预警"), create_alert_list(data["red_kpis"], data["alert_summary"],
+                                                                    data["top_alerts"], prefix="overview")],
+                                 className="panel panel--alerts"),
                 ],
-                className="panel-row",
+                className="panel-row panel-row--three",
             ),
         ],
         className="page",
