@@ -161,6 +161,8 @@ def _parse_fact(name: str, raw: dict) -> Fact:
         agg = m.get("agg", "sum")
         if agg not in ("sum", "count_distinct"):
             raise _fail(mwhere, f"agg 应为 sum 或 count_distinct，而不是 {agg!r}")
+        if agg == "count_distinct" and kind != "stock":
+            raise _fail(mwhere, "count_distinct 度量只能是 stock（按月去重计数，不能跨月累加）")
         measures[mname] = Measure(
             name=mname, expr=expr, kind=kind, agg=agg, label=m.get("label", mname), additive=agg == "sum"
         )

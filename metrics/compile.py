@@ -25,10 +25,13 @@ def _render(template: str, **slots: str) -> str:
     return sql
 
 
-def _aggregate(measure: Measure, condition: str) -> str:
-    if measure.agg == "count_distinct":
-        return f"count(DISTINCT ({measure.expr})) FILTER (WHERE {condition})"
-    return f"sum({measure.expr}) FILTER (WHERE {condition})"
+def _monthly_lines(measures: list[Measure]) -> str:
+    """Per-month aggregates of each measure (count-distinct measures are stocks, read by month)."""
+    lines = ["        count(*) AS fact_rows"]
+    for m in measures:
+        agg = f"count(DISTINCT ({m.expr}))" if m.agg == "count_distinct" else f"sum({m.expr})"
+        lines.append(f"        {agg} AS {m.name}")
+    return ",\n".join(lines)
 
 
 def _window_condition(measure: Measure, window: str) -> str:
@@ -47,12 +50,13 @@ def _scope_and_filters(fact: Fact, filters: dict[str, object], restrict_depts: b
 
 
 def _window_lines(measures: list[Measure]) -> str:
+    """Window sums over the per-month rows: flows over the window, stocks at its last month."""
     lines = []
     for window in WINDOWS:
-        rows = f"count(*) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
+        rows = f"sum(fact_rows) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
         lines.append(f"        {rows} AS rows__{window}")
         for m in measures:
-            lines.append(f"        {_aggregate(m, _window_condition(m, window))} AS {m.name}__{window}")
+            lines.append(f"        sum({m.name}) FILTER (WHERE {_window_condition(m, window)}) AS {m.name}__{window}")
     return ",\n".join(lines)
 
 
@@ -84,8 +88,8 @@ def windows_sql(
     ratio KPI as ``numerator / NULLIF(denominator, 0) × factor``."""
     dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts)
     return _render(
-        "kpi_windows.sql", view=source or fact.view, measures=_window_lines(measures), dept_scope=dept_scope,
-        filters=clauses, ratios=_ratio_lines(ratios),
+        "kpi_windows.sql", view=source or fact.view, monthly=_monthly_lines(measures),
+        measures=_window_lines(measures), dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
     )
 
 
@@ -103,8 +107,8 @@ def breakdown_sql(
         raise ValueError(f"事实表 {fact.name} 没有维度 {dim}")
     dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts)
     return _render(
-        "kpi_breakdown.sql", view=source or fact.view, dim=dim, measures=_window_lines(measures),
-        dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
+        "kpi_breakdown.sql", view=source or fact.view, dim=dim, monthly=_monthly_lines(measures),
+        measures=_window_lines(measures), dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from metrics.cache import memo
 from metrics.catalogue import load_catalogue
-from metrics.engine import kpi_regions, kpi_results, kpi_series
+from metrics.engine import kpi_regions, kpi_results, kpi_series_many
 from metrics.periods import PeriodError, add_months, parse_month, period_name
 from metrics.regions import (
     as_of,
@@ -55,6 +56,7 @@ def page_context(region, month, period, *, scope, periods=PAGE_PERIODS) -> dict:
     }
 
 
+@memo(maxsize=128)
 def overview_data(region, month, period, kpi, *, scope, map_level: str = "county") -> dict:
     """Headline cards with sparklines, the map and the children ranking of the overview.
 
@@ -65,12 +67,13 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
     cat = load_catalogue()
     kpi_id = cat.kpi(kpi).id
     headline = [k.id for k in cat.headline()]
-    results = kpi_results(headline, reg.code, m, period, scope=scope)
+    # every KPI in one pass (one query per fact): the cards and the red list share it
+    every = {r.kpi_id: r for r in kpi_results(list(cat.kpis), reg.code, m, period, scope=scope)}
+    results = [every[k] for k in headline]
     spark_start = max(add_months(m, -11), st["first"])
-    cards = []
-    for r in results:
-        s = kpi_series(r.kpi_id, reg.code, scope=scope, start=spark_start, end=min(m, st["last"]))
-        cards.append({**r.to_dict(), "spark": [None if v != v else v for v in s["value"].tolist()]})
+    sparks = kpi_series_many(headline, reg.code, scope=scope, start=spark_start, end=min(m, st["last"]))
+    cards = [{**r.to_dict(), "spark": [None if v != v else v for v in sparks[r.kpi_id]["value"].tolist()]}
+             for r in results]
     k = cat.kpi(kpi_id)
     kpi_period = period if period in k.periods else k.periods[0]
     map_level = "city" if reg.level == "province" and map_level == "city" else "county"
@@ -110,14 +113,8 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
         "lineage": lineage(reg.code, scope=scope),
         "ranking": ranking,
         "ranking_title": ranking_title,
-        "red_kpis": [c for c in cards if c["rag"] == "red"] + red_kpis(reg.code, m, period, scope=scope, skip=headline),
+        "red_kpis": [c for c in cards if c["rag"] == "red"]
+        + [r.to_dict() for k, r in every.items() if k not in headline and r.rag == "red"],
         "alert_summary": alert_summary(alerts),
         "top_alerts": alerts.sort_values("days_over", ascending=False, na_position="last").head(8),
     }
-
-
-def red_kpis(region: str, month, period: str, *, scope, skip=()) -> list[dict]:
-    """Every KPI of the catalogue that is red for ``region`` (beyond those in ``skip``)."""
-    cat = load_catalogue()
-    ids = [k.id for k in cat.kpis.values() if k.id not in skip and k.has_target]
-    return [r.to_dict() for r in kpi_results(ids, region, month, period, scope=scope) if r.rag == "red"]

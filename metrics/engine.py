@@ -14,6 +14,7 @@ import pandas as pd
 
 from data import db
 from data.scope import Scope, ScopeError, require
+from metrics.cache import memo
 from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, breakdown_sql, named_sql, series_sql, windows_sql
 from metrics.materialize import aggregates_fresh, source_for
@@ -142,8 +143,11 @@ def _window_params(p: Periods) -> dict[str, date | None]:
     return params
 
 
-def _targets(kpis: list[Kpi], regions: list[str], year: int) -> dict[tuple[str, str], tuple[float, str]]:
-    df = db.query(named_sql("targets.sql"), {"kpis": [k.id for k in kpis], "regions": regions, "year": year})
+@memo(maxsize=16)
+def _targets(year: int) -> dict[tuple[str, str], tuple[float, str]]:
+    """The kpi_target row that applies to each (KPI, region) in ``year`` (the region's own,
+    else its nearest ancestor's): the whole small table resolved at once, per data version."""
+    df = db.query(named_sql("targets.sql"), {"year": year})
     return {(r.kpi_id, r.region_code): (float(r.target), r.source) for r in df.itertuples()}
 
 
@@ -227,9 +231,18 @@ def compute(
 
     Returns one row per KPI × region with value, numerator, denominator, the 环比 and
     同比 values and changes, target, gap and RAG (ranks are added by the callers that
-    know the sibling set).
+    know the sibling set). Results are memoised per data version.
     """
-    scope = require(scope)
+    clean = tuple(sorted((k, v) for k, v in (filters or {}).items() if v is not None))
+    key_month = parse_month(month).strftime("%Y-%m")
+    out = _compute(tuple(kpi_ids), tuple(regions), key_month, period, require(scope), clean)
+    out.attrs = dict(out.attrs)
+    return out
+
+
+@memo(maxsize=512)
+def _compute(kpi_ids: tuple, regions: tuple, month: str, period: str, scope: Scope, filters: tuple) -> pd.DataFrame:
+    kpi_ids, regions, filters = list(kpi_ids), list(regions), dict(filters)
     cat = load_catalogue()
     kpis = [cat.kpi(k) for k in kpi_ids]
     first, last = as_of()
@@ -258,7 +271,7 @@ def compute(
         rows_by_region = db.query(sql, params).set_index("region_code").to_dict("index")
         for k in group:
             records[k.id] = rows_by_region
-    targets = _targets(kpis + [cat.kpis[k.base] for k in kpis if k.type == "gap"], regions, p.cur.end.year)
+    targets = _targets(p.cur.end.year)
     rows = []
     for kpi in kpis:
         for region in regions:
@@ -300,7 +313,7 @@ def kpi_breakdown(
     sql = breakdown_sql(fact, measures, flt, restrict, dim, ratios, source=source)
     params = {"region": region, **scope.params(), **_window_params(p), **{f"f_{d}": v for d, v in flt.items()}}
     raw = db.query(sql, params)
-    targets = _targets([kpi, base], [region], p.cur.end.year)
+    targets = _targets(p.cur.end.year)
     rows = [{"kpi_id": kpi.id, "member": r["member"], **_evaluate(kpi, cat, r, p, region, targets, first, last)}
             for r in raw.to_dict("records")]
     out = pd.DataFrame(rows, columns=["kpi_id", "member", "value", "numerator", "denominator", "prev_value",
@@ -473,30 +486,68 @@ def kpi_series(
     ``cumulative=True`` gives 累计 (year-to-date) values: flows are summed from January
     to each month, stocks are read at each month.
     """
+    return kpi_series_many([kpi_id], region, scope=scope, start=start, end=end, cumulative=cumulative,
+                           dept=dept, item=item)[kpi_id]
+
+
+def kpi_series_many(
+    kpi_ids: list[str],
+    region: str,
+    *,
+    scope: Scope,
+    start=None,
+    end=None,
+    cumulative: bool = False,
+    dept: str | None = None,
+    item: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`kpi_series` for several KPIs at once: one query per fact table."""
     scope = require(scope)
     cat = load_catalogue()
-    kpi = cat.kpi(kpi_id)
+    kpis = [cat.kpi(k) for k in kpi_ids]
     get_region(region, scope=scope)
     first, last = as_of()
     start = parse_month(start) if start else first
     end = min(parse_month(end), last) if end else last
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
-    if cumulative or base.target_mode == "time_progress":
-        start_sql = start.replace(month=1)  # a YTD value needs the months since January
-    else:
-        start_sql = start
-    flt = _filters(base, cat, {"dept": dept, "item": item})
-    restrict = _check_scope_for(base, cat, scope)
-    source, measures = source_for(cat.facts[base.fact], cat.measures_of(base), flt, aggregates_fresh())
-    sql = series_sql(cat.facts[base.fact], measures, flt, restrict, source=source)
-    params = {"regions": [region], "span_start": start_sql, "span_end": end, **scope.params(),
-              **{f"f_{d}": v for d, v in flt.items()}}
+    groups: dict[tuple, list[Kpi]] = {}
+    fresh = aggregates_fresh()
+    for kpi in kpis:
+        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+        flt = _filters(base, cat, {"dept": dept, "item": item})
+        restrict = _check_scope_for(base, cat, scope)
+        source, _ = source_for(cat.facts[base.fact], cat.measures_of(base), flt, fresh)
+        groups.setdefault((base.fact, source, tuple(sorted(flt.items())), restrict), []).append(kpi)
+    out = {}
+    since_january = start.replace(month=1)  # a YTD value needs the months since January
+    for (fact_name, source, flt, restrict), group in groups.items():
+        fact = cat.facts[fact_name]
+        measures = list({m.name: m for k in group for m in cat.measures_of(k)}.values())
+        _, measures = source_for(fact, measures, dict(flt), fresh)
+        raw = _series_rows(fact_name, source, tuple(measures), flt, restrict, region, since_january, end, scope)
+        for kpi in group:
+            out[kpi.id] = _series_values(kpi, cat, raw, region, start, cumulative, last)
+    return out
+
+
+@memo()
+def _series_rows(fact_name: str, source: str, measures: tuple, flt: tuple, restrict: bool, region: str,
+                 start: date, end: date, scope: Scope) -> pd.DataFrame:
+    """Monthly sums of ``measures`` for one region from ``start`` to ``end``, every month present."""
+    fact = load_catalogue().facts[fact_name]
+    sql = series_sql(fact, list(measures), dict(flt), restrict, source=source)
+    params = {"regions": [region], "span_start": start, "span_end": end, **scope.params(),
+              **{f"f_{d}": v for d, v in flt}}
     raw = db.query(sql, params)
-    months = pd.date_range(start_sql, end, freq="MS")
-    raw = raw.set_index("month").reindex(months)
+    return raw.set_index("month").reindex(pd.date_range(start, end, freq="MS"))
+
+
+def _series_values(kpi: Kpi, cat: Catalogue, raw: pd.DataFrame, region: str, start: date, cumulative: bool,
+                   last: date) -> pd.DataFrame:
+    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    raw = raw.copy()
     if cumulative or base.target_mode == "time_progress":
         year = raw.index.year
-        for m in measures:
+        for m in cat.measures_of(base):
             if m.kind == "flow":
                 raw[m.name] = raw[m.name].astype(float).groupby(year).cumsum()
     raw = raw[raw.index >= pd.Timestamp(start)]
@@ -512,7 +563,7 @@ def kpi_series(
             num, den = (_num(row[base.numerator]) or 0.0, _num(row[base.denominator]) or 0.0) if has else (None, None)
             v = _ratio(num, den, base.factor)
         if ts.year not in targets:
-            targets[ts.year] = _targets([kpi, base], [region], ts.year)
+            targets[ts.year] = _targets(ts.year)
         if base.target_mode == "time_progress":
             window = Window(ts.date().replace(month=1), ts.date())
         target, _ = _target_for(kpi, region, window, targets[ts.year])
@@ -521,7 +572,7 @@ def kpi_series(
             v = v - bt
         rows.append({"month": ts, "value": v, "numerator": num, "denominator": den, "target": target})
     out = pd.DataFrame(rows, columns=["month", "value", "numerator", "denominator", "target"])
-    out.attrs.update(kpi_id=kpi_id, region=region, cumulative=cumulative, as_of=last)
+    out.attrs.update(kpi_id=kpi.id, region=region, cumulative=cumulative, as_of=last)
     return out
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 import duckdb
 
 from data import db
+from metrics.cache import memo
 from metrics.catalogue import CATALOGUE_PATH, Fact, Measure, load_catalogue
 from metrics.compile import SQL_DIR, _render, named_sql
 
@@ -38,18 +39,36 @@ def materialize_sql(fact: Fact) -> str:
     return _render("materialize.sql", table=table_name(fact), dims=dims, measures=",\n".join(lines), view=fact.view)
 
 
+def distinct_table_name(fact: Fact, measure: Measure) -> str:
+    return f"agg_{fact.name}__{measure.name}"
+
+
+def materialize_distinct_sql(fact: Fact, measure: Measure) -> str:
+    """The CREATE TABLE … AS statement keeping one count-distinct measure's values."""
+    dims = "".join(f", {d}" for d in fact.aggregate_dims)
+    return _render("materialize_distinct.sql", table=distinct_table_name(fact, measure), dims=dims,
+                   expr=measure.expr, view=fact.view)
+
+
 def materialize(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """(Re)build every aggregate table and record the catalogue version they follow."""
     cat = load_catalogue()
     rows = {}
     for fact in cat.facts.values():
-        if fact.aggregate:
-            con.execute(materialize_sql(fact))
-            rows[table_name(fact)] = con.execute(f"SELECT count(*) FROM {table_name(fact)}").fetchone()[0]
+        if not fact.aggregate:
+            continue
+        statements = {table_name(fact): materialize_sql(fact)}
+        for m in fact.measures.values():
+            if not m.additive:
+                statements[distinct_table_name(fact, m)] = materialize_distinct_sql(fact, m)
+        for table, sql in statements.items():
+            con.execute(sql)
+            rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     con.execute("INSERT OR REPLACE INTO meta VALUES ('aggregates_version', ?)", [aggregates_version()])
     return rows
 
 
+@memo(maxsize=4)
 def aggregates_fresh() -> bool:
     """Whether the database's aggregate tables follow the catalogue in force."""
     df = db.query(named_sql("aggregates_version.sql"))
@@ -57,9 +76,14 @@ def aggregates_fresh() -> bool:
 
 
 def source_for(fact: Fact, measures: list[Measure], filters: dict, fresh: bool) -> tuple[str, list[Measure]]:
-    """The relation to read and the measures as expressed over it."""
-    usable = (fact.aggregate and fresh and all(m.additive for m in measures)
-              and not set(filters) & set(fact.detail_dims))  # filters: every dim the query touches
-    if not usable:
+    """The relation to read and the measures as expressed over it.
+
+    ``filters`` names every dimension the query touches; a detail dimension needs the raw view.
+    """
+    if not (fact.aggregate and fresh) or set(filters) & set(fact.detail_dims):
         return fact.view, measures
-    return table_name(fact), [replace(m, expr=m.name) for m in measures]
+    if all(m.additive for m in measures):
+        return table_name(fact), [replace(m, expr=m.name) for m in measures]
+    if len(measures) == 1:  # one count-distinct measure: its own table of distinct values
+        return distinct_table_name(fact, measures[0]), [replace(measures[0], expr="value")]
+    return fact.view, measures

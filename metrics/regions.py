@@ -8,6 +8,7 @@ from datetime import date
 
 from data import db
 from data.scope import Scope, ScopeError, require
+from metrics.cache import memo
 from metrics.compile import named_sql
 
 LEVEL_NAMES = {"province": "省", "city": "设区市", "county": "县（市、区）"}
@@ -29,8 +30,9 @@ class Region:
     parent_code: str | None
 
 
-def _lookup(codes: list[str], scope: Scope) -> dict[str, tuple[Region, bool]]:
-    df = db.query(named_sql("region_lookup.sql"), {"codes": codes, **scope.params()})
+@memo()
+def _lookup(codes: tuple[str, ...], scope: Scope) -> dict[str, tuple[Region, bool]]:
+    df = db.query(named_sql("region_lookup.sql"), {"codes": list(codes), **scope.params()})
     return {
         r.code: (Region(r.code, r.name, r.level, r.parent_code if isinstance(r.parent_code, str) else None), r.visible)
         for r in df.itertuples()
@@ -42,7 +44,7 @@ def get_region(code: str, *, scope: Scope) -> Region:
     scope = require(scope)
     if not isinstance(code, str) or not _CODE.match(code):
         raise UnknownRegionError(code)
-    found = _lookup([code], scope).get(code)
+    found = _lookup((code,), scope).get(code)
     if found is None:
         raise UnknownRegionError(code)
     region, visible = found
@@ -57,6 +59,7 @@ def children(code: str, *, scope: Scope) -> list[Region]:
     return visible_children(code, scope=scope)
 
 
+@memo()
 def visible_children(code: str, *, scope: Scope) -> list[Region]:
     """The children of ``code`` the scope covers, even where ``code`` itself is out of scope
     (a city viewer's siblings under the province they cannot see)."""
@@ -68,13 +71,14 @@ def lineage(code: str, *, scope: Scope) -> list[Region]:
     """The visible chain from the top down to ``code``, for a breadcrumb."""
     chain = [get_region(code, scope=scope)]
     while chain[0].parent_code:
-        found = _lookup([chain[0].parent_code], scope).get(chain[0].parent_code)
+        found = _lookup((chain[0].parent_code,), scope).get(chain[0].parent_code)
         if found is None or not found[1]:
             break
         chain.insert(0, found[0])
     return chain
 
 
+@memo(maxsize=4)
 def as_of() -> tuple[date, date]:
     """The first and last month with data."""
     row = db.query(named_sql("as_of.sql")).iloc[0]
@@ -83,6 +87,7 @@ def as_of() -> tuple[date, date]:
     return row.first_month.date(), row.last_month.date()
 
 
+@memo(maxsize=4)
 def root_region() -> str:
     """The code of the province the database covers."""
     df = db.query(named_sql("root_region.sql"))
@@ -91,6 +96,7 @@ def root_region() -> str:
     return str(df.iloc[0, 0])
 
 
+@memo(maxsize=16)
 def region_tree(*, scope: Scope) -> list[Region]:
     """Every visible region, each city followed by its counties (for the region picker)."""
     df = db.query(named_sql("region_tree.sql"), require(scope).params())
@@ -112,6 +118,7 @@ def region_tree(*, scope: Scope) -> list[Region]:
     return ordered
 
 
+@memo()
 def descendants(code: str, level: str, *, scope: Scope) -> list[Region]:
     """The visible regions of ``level`` under ``code`` (a county is its own descendant)."""
     get_region(code, scope=scope)

@@ -12,11 +12,17 @@ scoped AS (
     JOIN visible_counties AS v ON v.county_code = f.county_code
     WHERE f.month BETWEEN $span_start AND $span_end{{dept_scope}}{{filters}}
 ),
-aggregated AS (
-    SELECT {{dim}} AS member,
-{{measures}}
+monthly AS (
+    SELECT {{dim}} AS member, month,
+{{monthly}}
     FROM scoped
-    GROUP BY {{dim}}
+    GROUP BY {{dim}}, month
+),
+aggregated AS (
+    SELECT member,
+{{measures}}
+    FROM monthly
+    GROUP BY member
 )
 SELECT a.*{{ratios}}
 FROM aggregated AS a

@@ -20,10 +20,17 @@ scoped AS (
     WHERE list_contains($regions, rc.ancestor_code)
       AND f.month BETWEEN $span_start AND $span_end{{dept_scope}}{{filters}}
 ),
+monthly AS (
+    -- one row per region and month first: the window sums below then read a few rows
+    SELECT region_code, month,
+{{monthly}}
+    FROM scoped
+    GROUP BY region_code, month
+),
 aggregated AS (
     SELECT region_code,
 {{measures}}
-    FROM scoped
+    FROM monthly
     GROUP BY region_code
 )
 SELECT r.region_code, a.* EXCLUDE (region_code){{ratios}}

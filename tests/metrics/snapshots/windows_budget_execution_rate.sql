@@ -20,18 +20,27 @@ scoped AS (
     WHERE list_contains($regions, rc.ancestor_code)
       AND f.month BETWEEN $span_start AND $span_end
 ),
+monthly AS (
+    -- one row per region and month first: the window sums below then read a few rows
+    SELECT region_code, month,
+        count(*) AS fact_rows,
+        sum(paid_wan) AS paid,
+        sum(budget_wan) AS budget
+    FROM scoped
+    GROUP BY region_code, month
+),
 aggregated AS (
     SELECT region_code,
-        count(*) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
-        sum(paid_wan) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS paid__cur,
-        sum(budget_wan) FILTER (WHERE month = $cur_end) AS budget__cur,
-        count(*) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
-        sum(paid_wan) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS paid__prev,
-        sum(budget_wan) FILTER (WHERE month = $prev_end) AS budget__prev,
-        count(*) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
-        sum(paid_wan) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS paid__ly,
-        sum(budget_wan) FILTER (WHERE month = $ly_end) AS budget__ly
-    FROM scoped
+        sum(fact_rows) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
+        sum(paid) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS paid__cur,
+        sum(budget) FILTER (WHERE month = $cur_end) AS budget__cur,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
+        sum(paid) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS paid__prev,
+        sum(budget) FILTER (WHERE month = $prev_end) AS budget__prev,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
+        sum(paid) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS paid__ly,
+        sum(budget) FILTER (WHERE month = $ly_end) AS budget__ly
+    FROM monthly
     GROUP BY region_code
 )
 SELECT r.region_code, a.* EXCLUDE (region_code),

@@ -21,15 +21,23 @@ scoped AS (
       AND f.month BETWEEN $span_start AND $span_end
       AND f.month IN ($cur_end, $prev_end, $ly_end)
 ),
+monthly AS (
+    -- one row per region and month first: the window sums below then read a few rows
+    SELECT region_code, month,
+        count(*) AS fact_rows,
+        count(DISTINCT (CASE WHEN one_thing THEN item_code END)) AS one_thing_items
+    FROM scoped
+    GROUP BY region_code, month
+),
 aggregated AS (
     SELECT region_code,
-        count(*) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
-        count(DISTINCT (CASE WHEN one_thing THEN item_code END)) FILTER (WHERE month = $cur_end) AS one_thing_items__cur,
-        count(*) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
-        count(DISTINCT (CASE WHEN one_thing THEN item_code END)) FILTER (WHERE month = $prev_end) AS one_thing_items__prev,
-        count(*) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
-        count(DISTINCT (CASE WHEN one_thing THEN item_code END)) FILTER (WHERE month = $ly_end) AS one_thing_items__ly
-    FROM scoped
+        sum(fact_rows) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
+        sum(one_thing_items) FILTER (WHERE month = $cur_end) AS one_thing_items__cur,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
+        sum(one_thing_items) FILTER (WHERE month = $prev_end) AS one_thing_items__prev,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
+        sum(one_thing_items) FILTER (WHERE month = $ly_end) AS one_thing_items__ly
+    FROM monthly
     GROUP BY region_code
 )
 SELECT r.region_code, a.* EXCLUDE (region_code)

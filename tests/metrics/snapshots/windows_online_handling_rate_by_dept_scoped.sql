@@ -22,18 +22,27 @@ scoped AS (
       AND list_contains($scope_depts, f.dept_code)
       AND f.dept_code = $f_dept_code
 ),
+monthly AS (
+    -- one row per region and month first: the window sums below then read a few rows
+    SELECT region_code, month,
+        count(*) AS fact_rows,
+        sum(online_applications) AS online_applications,
+        sum(applications) AS applications
+    FROM scoped
+    GROUP BY region_code, month
+),
 aggregated AS (
     SELECT region_code,
-        count(*) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
         sum(online_applications) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS online_applications__cur,
         sum(applications) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS applications__cur,
-        count(*) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
         sum(online_applications) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS online_applications__prev,
         sum(applications) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS applications__prev,
-        count(*) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
+        sum(fact_rows) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
         sum(online_applications) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS online_applications__ly,
         sum(applications) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS applications__ly
-    FROM scoped
+    FROM monthly
     GROUP BY region_code
 )
 SELECT r.region_code, a.* EXCLUDE (region_code)
