@@ -220,7 +220,7 @@ def project_detail(project_id: str, month, *, scope: Scope) -> dict | None:
     events = db.query(named_sql("projects_events.sql"), params)
     reached = events.dropna(subset=["event_date"])
     current = reached.sort_values(["event_date", "seq"]).iloc[-1] if not reached.empty else None
-    alerts = project_alerts(p["county_code"], month, scope=scope)
+    alerts = _alerts(p["county_code"], month, scope)
     alerts = alerts[alerts["project_id"] == project_id].reset_index(drop=True)
     evaluated = bool(((events["stage"] == "evaluated") & events["event_date"].notna()).any())
     score = p["performance_score"]
@@ -264,6 +264,18 @@ def _headline(region: str, month: str, scope: Scope) -> tuple[dict, ...]:
     return tuple(r.to_dict() for r in kpi_results(list(HEADLINE), region, month, "month", scope=scope))
 
 
+@memo(maxsize=64)
+def _portfolio(region: str, month: str, tier: str | None, scope: Scope) -> dict:
+    """The pieces shared by every view of one region × month × tier, computed once per data
+    version (callers only read them): state, funnel, splits, tier alerts, owner units."""
+    state = portfolio_state(region, month, scope=scope, tier=tier)
+    alerts = _tier_alerts(region, month, scope, tier)
+    return {"state": state, "funnel": _funnel(state), "alerts": alerts, "summary": alert_summary(alerts),
+            "units": _units(state, alerts),
+            "tiers": portfolio_split(region, month, scope=scope, dim="tier"),
+            "categories": portfolio_split(region, month, scope=scope, dim="category")}
+
+
 def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=None, unit=None) -> dict:
     """Everything the 项目 page draws for one URL: header context, headline KPIs, the
     funnel, tier and category splits, alerts with their summary, the owner units and the
@@ -279,9 +291,8 @@ def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=N
     label = stock_label(m)
     ctx = {**ctx, "period_label": label, "period_name": "时点"}
     cards = [{**r, "period_name": "时点", "period_label": label} for r in _headline(reg, m, scope)]
-    state = portfolio_state(reg, m, scope=scope, tier=tier)
-    tier_alerts = _tier_alerts(reg, m, scope, tier)
-    units = _units(state, tier_alerts)
+    shared = _portfolio(reg, m, tier, scope)
+    state, units = shared["state"], shared["units"]
     default = units["owner_unit"].iloc[0] if not units.empty else None
     known = not unit or unit in set(units["owner_unit"])
     chosen = unit if unit and known else default
@@ -293,12 +304,12 @@ def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=N
         "funnel_measure": funnel,
         "rule": rule,
         "cards": cards,
-        "funnel": _funnel(state),
-        "tiers": portfolio_split(reg, m, scope=scope, dim="tier"),
-        "categories": portfolio_split(reg, m, scope=scope, dim="category"),
-        "alerts": _narrow(tier_alerts, rule),
-        "alert_summary": alert_summary(tier_alerts),
-        "units": units,
+        "funnel": shared["funnel"].copy(),
+        "tiers": shared["tiers"].copy(),
+        "categories": shared["categories"].copy(),
+        "alerts": _narrow(shared["alerts"], rule),
+        "alert_summary": shared["summary"].copy(),
+        "units": units.copy(),
         "unit": chosen,
         "unit_note": None if known else f"建设单位「{unit}」在所选地区和档次下没有项目，已改为显示预警最多的单位",
         "gantt": _gantt(state, chosen) if chosen else state.iloc[0:0],
