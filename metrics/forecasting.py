@@ -54,6 +54,7 @@ import pandas as pd
 from data import db
 from data.scope import Scope, require
 from metrics.attainment import level_attainment, what_if, ytd_rate_attainment, ytd_sum_attainment
+from metrics.cache import data_key  # the data version, re-read only when the file changes
 from metrics.catalogue import Kpi, load_catalogue
 from metrics.compile import named_sql
 from metrics.engine import kpi_series
@@ -133,7 +134,7 @@ def _cache_dir() -> Path:
 
 
 def _key(kind: str, scope: Scope, *parts) -> tuple:
-    return (_CACHE_FORMAT, kind, db.data_version(), tuple(scope.regions),
+    return (_CACHE_FORMAT, kind, data_key()[1], tuple(scope.regions),
             None if scope.departments is None else tuple(scope.departments), *parts)
 
 
@@ -342,7 +343,7 @@ def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> 
             values[:, j] = 100.0 * acc_n / np.where(acc_d > 0, acc_d, np.nan)
     q = np.nanquantile(values, [0.5, 0.10, 0.90, 0.025, 0.975], axis=0)
     out = pd.DataFrame(dict(zip(FORECAST_COLUMNS, q, strict=True)), index=months)
-    if shape.bounds and shape.kind == "ytd_rate":
+    if shape.bounds:  # a rate, or a share of the budget: paying beyond it needs a budget adjustment
         out = out.clip(*shape.bounds)
     out.attrs.update(model=fc.attrs["model"], modelled=modelled, seasonal=fc.attrs.get("seasonal"),
                      transform=fc.attrs.get("transform"), notes=fc.attrs.get("notes", []))
@@ -401,8 +402,7 @@ def _year_end_target(kpi: Kpi, region: str, year: int) -> tuple[float | None, st
     if kpi.target_mode == "time_progress":
         return 100.0, "序时进度（12÷12）"
     rows = db.query(named_sql("targets.sql"), {"kpis": [kpi.id], "regions": [region], "year": int(year)})
-    # filter again: on DuckDB 2.0 this file returns every KPI × region of the year (the engine
-    # looks its rows up by key, so it is unaffected)
+    # the file returns every KPI × region of the year (the engine memoises it per year): keep ours
     rows = rows[(rows["kpi_id"] == kpi.id) & (rows["region_code"] == region)]
     if not rows.empty:
         return float(rows["target"].iloc[0]), str(rows["source"].iloc[0])
@@ -453,6 +453,13 @@ def attainment_from_history(shape: Shape, data: pd.DataFrame, target: float | No
         needed = res.get("needed_monthly")
         modelled, bounds = flow, shape.bounds
         wi = _what_if_sum(shape, flow, res, ye, what_if_pp, what_if_mode, tgt if has_target else None, **kw)
+    if shape.kind == "ytd_share":  # the year's share of the budget cannot pass 100%, as above
+        lo, hi = shape.bounds
+        for key in ("interval", "interval95"):
+            res[key] = tuple(float(np.clip(v, lo, hi)) for v in res[key])
+        res["expected"] = float(np.clip(res["expected"], lo, hi))
+        wi = {**wi, **{k: float(np.clip(wi[k], lo, hi)) for k in ("baseline", "scenario")}}
+        wi["delta"] = wi["scenario"] - wi["baseline"]
     k = int(res["months_remaining"])
     # the fit is memoised by the engine: this only reads the description of the model used
     model = forecast(modelled, k, levels=(), bounds=bounds).attrs["model"] if k else None
