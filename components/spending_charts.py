@@ -1,0 +1,148 @@
+"""Figures and cards of the 资金 page: execution curves against 序时进度, execution bars,
+a project's monthly payments. Data in, figures out; no queries inside.
+
+Figures are plain dicts (with the cockpit template inlined): building ``go.Figure``
+objects validated every property and took most of the page's render time.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+from dash import html
+
+from components.cards import create_kpi_card
+from components.theme import ACCENT, PRIMARY, RAG_COLOURS, TEMPLATE
+from metrics.format import fmt_value
+
+MONTHS = [f"{m}月" for m in range(1, 13)]
+# the selected year in the primary colour, earlier years in fading blue-greys
+YEAR_COLOURS = [PRIMARY, "#7fa6dc", "#b3bfcc"]
+KIND_COLOURS = {"建设": PRIMARY, "运维": "#2a9d8f"}
+
+
+def create_spending_card(result: dict, *, card_id: str) -> html.Div:
+    """A KPI card with, for budget execution, the gap to 序时进度 in words under the value."""
+    card = create_kpi_card(result, caliber=result["caliber"], source=result["source"],
+                           higher_is_better=result["higher_is_better"], card_id=card_id)
+    if result.get("note"):
+        card.children.insert(2, html.Div(result["note"], className=f"spending-gap spending-gap--{result['rag']}"))
+    return card
+
+
+@cache
+def _template() -> dict:
+    return TEMPLATE.to_plotly_json()
+
+
+def _figure(data: list[dict], layout: dict) -> dict:
+    return {"data": data, "layout": {"template": _template(), **layout}}
+
+
+def _list(values) -> list:
+    """Plain JSON values: NaN becomes null."""
+    return [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
+
+
+def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year: int, height: int = 430) -> dict:
+    """累计 execution by month, one line per year (``year`` bold, earlier years lighter), each
+    labelled with its year at its last point, against the 序时进度 straight line."""
+    data = [{
+        "type": "scatter", "mode": "lines", "name": "序时进度",
+        "x": [MONTHS[m - 1] for m in progress["month_no"]], "y": _list(progress["value"]),
+        "line": {"color": ACCENT, "dash": "dash", "width": 1.5},
+        "text": [fmt_value(v, "%") for v in progress["value"]], "hovertemplate": "序时进度 %{text}<extra></extra>",
+    }]
+    annotations = []
+    for i, y in enumerate(sorted(curves["year"].unique(), reverse=True)):
+        d = curves[curves["year"] == y].sort_values("month_no")
+        colour = YEAR_COLOURS[min(i, len(YEAR_COLOURS) - 1)]
+        text = [f"累计执行率 {fmt_value(v, '%', digits=2)}<br>累计支付 {fmt_value(p, '万元', digits=2)}"
+                f" / 年度预算 {fmt_value(b, '万元', digits=2)}"
+                for v, p, b in zip(d["value"], d["paid"], d["budget"], strict=True)]
+        data.append({
+            "type": "scatter", "mode": "lines+markers", "name": f"{y}年",
+            "x": [MONTHS[m - 1] for m in d["month_no"]], "y": _list(d["value"]),
+            "line": {"color": colour, "width": 3 if y == year else 1.8}, "marker": {"size": 6 if y == year else 4},
+            "text": text, "hovertemplate": f"{y}年 %{{x}}<br>%{{text}}<extra></extra>",
+        })
+        last = d.iloc[-1]
+        annotations.append({"x": MONTHS[int(last["month_no"]) - 1], "y": float(last["value"]), "text": f"{y}年",
+                            "showarrow": False, "xanchor": "left", "xshift": 8,
+                            "font": {"color": colour, "size": 12}})
+    _spread_labels(annotations)
+    top = max(100.0, float(curves["value"].max()) if len(curves) else 100.0)
+    return _figure(data, {
+        "height": height, "hovermode": "closest", "annotations": annotations,
+        "legend": {"orientation": "h", "y": -0.14, "x": 0}, "margin": {"l": 56, "r": 48, "t": 16, "b": 56},
+        "xaxis": {"type": "category", "categoryorder": "array", "categoryarray": MONTHS, "range": [-0.4, 11.8]},
+        "yaxis": {"title": {"text": "累计执行率（%）"}, "range": [0, top * 1.05], "ticksuffix": "%"},
+    })
+
+
+def _spread_labels(annotations: list[dict], *, near: float = 5.0, step: int = 14) -> None:
+    """Move year labels that end at the same month within ``near`` points apart off each other."""
+    by_x: dict[str, list[dict]] = {}
+    for a in annotations:
+        by_x.setdefault(a["x"], []).append(a)
+    for group in by_x.values():
+        group.sort(key=lambda a: a["y"], reverse=True)
+        for upper, lower in zip(group, group[1:], strict=False):
+            if upper["y"] - lower["y"] < near:
+                upper["yshift"] = upper.get("yshift", 0) + step // 2
+                lower["yshift"] = lower.get("yshift", 0) - step // 2
+
+
+def create_execution_bars(df: pd.DataFrame, *, time_progress: float, selected: str | None = None,
+                          height: int | None = None, left: int = 110) -> dict:
+    """Horizontal bars of 累计 execution per member (worst at the top), coloured by the gap's
+    RAG, with the 序时进度 line; ``selected`` is drawn full and the others faded. Hover: the
+    exact rate, paid / budget in 万元 and the gap in 个百分点. ``customdata[0]`` is the member."""
+    data = df.iloc[::-1]
+    bars = {
+        "type": "bar", "orientation": "h", "x": _list(data["value"]), "y": list(data["label"]),
+        "marker": {"color": [RAG_COLOURS.get(r if isinstance(r, str) else None) for r in data["rag"]],
+                   "opacity": [1.0 if selected in (None, m) else 0.35 for m in data["member"]]},
+        "text": [fmt_value(v, "%") for v in data["value"]], "textposition": "outside", "cliponaxis": False,
+        "customdata": [[m] for m in data["member"]],
+        "hovertext": [f"累计执行率 {fmt_value(v, '%', digits=2)}<br>累计支付 {fmt_value(p, '万元', digits=2)}"
+                      f" / 年度预算 {fmt_value(b, '万元', digits=2)}<br>{n}"
+                      for v, p, b, n in zip(data["value"], data["paid"], data["budget"], data["note"], strict=True)],
+        "hovertemplate": "<b>%{y}</b><br>%{hovertext}<extra></extra>",
+    }
+    values = data["value"].dropna()
+    top = max(100.0, float(values.max()) if len(values) else 100.0)
+    return _figure([bars], {
+        "height": height or max(180, 26 * len(data) + 70), "showlegend": False,
+        "margin": {"l": left, "r": 24, "t": 28, "b": 40}, "bargap": 0.25,
+        "xaxis": {"title": {"text": "累计执行率（%）"}, "range": [0, top * 1.12], "ticksuffix": "%"},
+        "yaxis": {"automargin": True},
+        "shapes": [{"type": "line", "xref": "x", "yref": "paper", "x0": time_progress, "x1": time_progress,
+                    "y0": 0, "y1": 1, "line": {"dash": "dash", "color": ACCENT, "width": 1.5}}],
+        "annotations": [{"x": time_progress, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",
+                         "showarrow": False, "text": f"序时进度 {fmt_value(time_progress, '%')}",
+                         "font": {"color": ACCENT, "size": 12}}],
+    })
+
+
+def create_payment_bars(payments: pd.DataFrame, *, height: int = 240) -> dict:
+    """A project's payments per month (当月, 万元), one segment per kind and fund source,
+    stacked and coloured by kind (建设/运维)."""
+    data = []
+    for kind, colour in KIND_COLOURS.items():
+        d = payments[payments["kind"] == kind]
+        if d.empty:
+            continue
+        data.append({
+            "type": "bar", "name": kind, "x": [m.strftime("%Y-%m-%d") for m in d["month"]],
+            "y": _list(d["amount_wan"]), "marker": {"color": colour, "line": {"color": "#fff", "width": 1}},
+            "text": [f"{kind} · {f}<br>当月支付 {fmt_value(v, '万元', digits=2)}"
+                     for f, v in zip(d["fund_source"], d["amount_wan"], strict=True)], "textposition": "none",
+            "hovertemplate": "%{x|%Y年%m月}<br>%{text}<extra></extra>",
+        })
+    return _figure(data, {
+        "height": height, "barmode": "stack", "legend": {"orientation": "h", "y": -0.3},
+        "margin": {"l": 56, "r": 16, "t": 12, "b": 56}, "yaxis": {"title": {"text": "当月支付（万元）"}},
+        "xaxis": {"tickformat": "%Y年%m月", "type": "date"},
+    })
