@@ -10,6 +10,8 @@ LOCALE_TEXT = {  # the few grid strings a viewer sees
     "notEqual": "不等于", "contains": "包含", "notContains": "不包含", "startsWith": "开头是",
     "endsWith": "结尾是", "lessThan": "小于", "greaterThan": "大于", "inRange": "介于", "andCondition": "且",
     "orCondition": "或", "page": "页", "of": "共", "to": "至", "blank": "为空", "notBlank": "不为空",
+    "pageSizeSelectorLabel": "每页行数：", "nextPage": "下一页", "previousPage": "上一页", "firstPage": "首页",
+    "lastPage": "末页", "more": "更多",
 }
 
 
