@@ -107,31 +107,34 @@ def item_info(item: str, *, scope: Scope) -> dict:
     return df.iloc[0].to_dict()
 
 
-def _flag_text(n, total) -> str:
+def _flag_text(n, total) -> tuple[str, str]:
+    """(是 / 否 / 部分, how many of the counties carrying the item have the flag)."""
     if not total or pd.isna(n):
-        return "—"
+        return "—", "期末无该事项"
     n, total = int(n), int(total)
-    if n == total:
-        return "是"
-    return "否" if n == 0 else f"部分（{n}/{total}）"
+    short = "是" if n == total else ("否" if n == 0 else "部分")
+    return short, f"{n}/{total} 个县（市、区）"
 
 
 @memo(maxsize=64)
 def service_items(region: str, month, period: str, *, scope: Scope, dept: str | None = None) -> pd.DataFrame:
     """Every service item of ``region`` for the period, one query: applications, online
-    applications, 网上办件率, 按时办结率, 好评率 and the flags (是 / 否 / 部分（n/m） of the
-    counties carrying the item at the period's last month)."""
+    applications, 网上办件率, 按时办结率, 好评率 and the flags (是 / 否 / 部分 over the counties
+    carrying the item at the period's last month; ``<flag>_detail`` says how many of them)."""
     scope = require(scope)
     get_region(region, scope=scope)
     _, w = _window(month, period)
     df = db.query(named_sql("services_items.sql"),
                   {"region": region, "start": w.start, "end": w.end, "dept": dept, **scope.params()})
-    for flag, _ in FLAGS.items():
-        df[flag] = [_flag_text(n, t) for n, t in zip(df[f"{flag}_counties"], df["counties"], strict=True)]
+    for flag in FLAGS:
+        texts = [_flag_text(n, t) for n, t in zip(df[f"{flag}_counties"], df["counties"], strict=True)]
+        df[flag] = [short for short, _ in texts]
+        df[f"{flag}_detail"] = [detail for _, detail in texts]
     df.attrs.update(period_label=label(period, w), period_name=period_name(period))
     return df
 
 
+@memo(maxsize=128)  # engine results per URL state: interactions re-render the whole page
 def dept_breakdown(kpi_id: str, region: str, month, period: str, *, scope: Scope) -> pd.DataFrame:
     """The KPI for ``region`` split by department, ranked, with department names
     (empty when the KPI's fact has no departments)."""
@@ -150,6 +153,7 @@ def dept_breakdown(kpi_id: str, region: str, month, period: str, *, scope: Scope
 # ------------------------------------------------------------------ map and trend
 
 
+@memo(maxsize=128)
 def map_view(kpi_id: str, region: str, month, period: str, *, scope: Scope, dept: str | None = None) -> dict:
     """The regions the map colours: a province's cities, a city's counties, a county among
     its city's counties (highlighted). Returns frame, level, parent (for the boundaries),
@@ -173,6 +177,7 @@ def map_view(kpi_id: str, region: str, month, period: str, *, scope: Scope, dept
     return {"frame": frame, "level": level, "parent": parent, "highlight": highlight, "title": title}
 
 
+@memo(maxsize=128)
 def trend(kpi_id: str, region: str, month, period: str, *, scope: Scope, dept: str | None = None,
           months: int = TREND_MONTHS) -> pd.DataFrame:
     """The KPI for ``region`` over the ``months`` months to ``month``: monthly for 当月,
@@ -208,6 +213,8 @@ def trend_forecast(kpi_id: str, region: str, period: str, *, scope: Scope, dept:
         return None, "按部门筛选时不提供预测"
     try:
         fc = _forecast(kpi.id, region, period == "ytd", horizon, require(scope))
+    except ScopeError:
+        return None, "无权查看该预测"
     except (ValueError, LookupError, ArithmeticError):
         return None, "预测暂不可用（历史数据不足）"
     if fc is None or fc.empty:
@@ -248,6 +255,7 @@ def hotline_categories(region: str, month, *, scope: Scope, months: int = HOTLIN
                     {"region": region, "start": add_months(w.end, 1 - months), "end": w.end, **scope.params()})
 
 
+@memo(maxsize=128)
 def hotline_panel(region: str, month, period: str, *, scope: Scope) -> dict:
     """Cards (received 当月 and 累计, then 按时办结率 and 满意率 on ``period``) and the
     received-by-category months; ``denied`` holds the reason when the scope forbids it."""
