@@ -52,6 +52,7 @@ def create_choropleth(
     title: str = "",
     higher_is_better: bool = True,
     height: int = 520,
+    width: int = 720,
 ) -> go.Figure:
     """A choropleth of ``df`` (region_code, region_name, value…) over ``geojson`` features.
 
@@ -69,7 +70,7 @@ def create_choropleth(
     ]
     colours = SEQUENTIAL if higher_is_better else SEQUENTIAL[::-1]
     scale = [[i / (len(colours) - 1), c] for i, c in enumerate(colours)]
-    center, zoom = view_for(geojson, height=height)
+    center, zoom = view_for(geojson, width=width, height=height)
     fig = go.Figure()
     fig.add_trace(go.Choroplethmap(
         geojson=geojson, featureidkey="properties.code",

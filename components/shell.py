@@ -14,8 +14,21 @@ PLANNED_PAGES = [("政务服务", "/services"), ("资金", "/spending"), ("项�
 
 
 def url_param(name: str, component_type, **props):
-    """A control whose value lives in the URL query string under ``name``."""
-    return component_type(id={"type": "url-param", "name": name}, **props)
+    """A control whose value lives in the URL query string under ``name``.
+
+    A hidden store beside it remembers the value the page was rendered with, so a control
+    that re-emits its value while mounting does not rewrite the URL.
+    """
+    control = component_type(id={"type": "url-param", "name": name}, **props)
+    rendered = dcc.Store(id={"type": "url-param-rendered", "name": name}, data=_url_value(props.get("value")))
+    return html.Span([control, rendered], className="url-param")
+
+
+def _url_value(value) -> str:
+    """A control's value as written in the query string ('' for none; lists comma-joined)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def create_nav() -> html.Nav:
@@ -142,17 +155,28 @@ def click_to_url(clicks, search):
     Output("shell-url", "search"),
     Input({"type": "url-param", "name": ALL}, "value"),
     State({"type": "url-param", "name": ALL}, "id"),
+    State({"type": "url-param-rendered", "name": ALL}, "data"),
+    State({"type": "url-param-rendered", "name": ALL}, "id"),
     State("shell-url", "search"),
     prevent_initial_call=True,
 )
-def sync_url(values, ids, search):
-    """Write the control the viewer changed into the query string (the page re-renders from it)."""
+def sync_url(values, ids, rendered, rendered_ids, search):
+    """Write the control the viewer changed into the query string (the page re-renders from it).
+
+    An empty value (a cleared dropdown, an unticked checklist) removes the parameter.
+    """
     trigger = dash.ctx.triggered_id
     if not trigger:  # components mounting, not a viewer's change
         return no_update
-    value = values[ids.index(trigger)]
+    name = trigger["name"]
+    value = _url_value(values[ids.index(trigger)])
+    before = dict(zip([r["name"] for r in rendered_ids], rendered, strict=True)).get(name)
     params = dict(parse_qsl((search or "").lstrip("?")))
-    if value in (None, "") or params.get(trigger["name"]) == value:
-        return no_update
-    params[trigger["name"]] = value
-    return "?" + urlencode(params)
+    if value == before and params.get(name, value) == value:
+        return no_update  # the value the page was rendered with: a mount, not a change
+    if value:
+        params[name] = value
+    else:
+        params.pop(name, None)
+    new = "?" + urlencode(params)
+    return no_update if new == (search or "") else new

@@ -36,8 +36,8 @@ def create_trend(
         fx = forecast.index.to_timestamp() if isinstance(forecast.index, pd.PeriodIndex) else forecast.index
         for lo, hi, alpha, label in (("lo95", "hi95", 0.12, "95% 区间"), ("lo80", "hi80", 0.22, "80% 区间")):
             fig.add_trace(go.Scatter(x=list(fx) + list(fx[::-1]), y=list(forecast[hi]) + list(forecast[lo][::-1]),
-                                     fill="toself", fillcolor=f"rgba(31,78,156,{alpha})", line={"width": 0},
-                                     hoverinfo="skip", name=label))
+                                     mode="lines", fill="toself", fillcolor=f"rgba(31,78,156,{alpha})",
+                                     line={"width": 0}, hoverinfo="skip", name=label))
         fig.add_trace(go.Scatter(x=fx, y=forecast["mean"], mode="lines", name="预测",
                                  line={"color": PRIMARY, "dash": "dash", "width": 2},
                                  text=[fmt_value(v, unit) for v in forecast["mean"]],
