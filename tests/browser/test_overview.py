@@ -79,7 +79,9 @@ def test_a_map_click_drills_down_and_the_breadcrumb_climbs_back(server, browser)
     wait_heading(browser, "一屏统览 · 东湖区")
     crumbs = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#overview-breadcrumb .crumb")]
     assert crumbs == ["江西省", "南昌市", "东湖区"]
-    browser.find_element(By.ID, "overview-crumb-360000").click()
+    crumb = browser.find_element(By.ID, "overview-crumb-360000")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", crumb)  # clear of the sticky header
+    crumb.click()
     wait_heading(browser, "一屏统览 · 江西省")
     assert console_errors(browser) == []
 
