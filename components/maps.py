@@ -71,27 +71,28 @@ def create_choropleth(
     colours = SEQUENTIAL if higher_is_better else SEQUENTIAL[::-1]
     scale = [[i / (len(colours) - 1), c] for i, c in enumerate(colours)]
     center, zoom = view_for(geojson, width=width, height=height)
-    fig = go.Figure()
-    fig.add_trace(go.Choroplethmap(
-        geojson=geojson, featureidkey="properties.code",
-        locations=data.loc[~has, "region_code"], z=[0] * int((~has).sum()),
-        colorscale=[[0, "#d9dde3"], [1, "#d9dde3"]], showscale=False,
-        text=[f"<b>{n}</b><br>暂无数据" for n in data.loc[~has, "region_name"]],
-        hovertemplate="%{text}<extra></extra>", marker={"line": {"color": "#ffffff", "width": 0.8}},
-        name="暂无数据",
-    ))
-    fig.add_trace(go.Choroplethmap(
-        geojson=geojson, featureidkey="properties.code",
-        locations=data.loc[has, "region_code"], z=data.loc[has, value_col].astype(float),
-        customdata=data.loc[has, ["region_code"]].to_numpy(),
-        text=data.loc[has, "hover"], hovertemplate="%{text}<extra></extra>",
-        colorscale=scale, marker={"line": {"color": "#ffffff", "width": 0.8}, "opacity": 0.95},
-        colorbar={"title": {"text": unit}, "thickness": 12, "len": 0.6},
-        name=title,
-    ))
-    fig.update_layout(
-        template="cockpit", height=height, margin={"l": 0, "r": 0, "t": 8, "b": 0},
-        map={"style": "white-bg", "center": center, "zoom": zoom},
-        showlegend=False, uirevision=title,
-    )
+    with_value = set(data.loc[has, "region_code"])
+    # each trace carries only its own shapes: the boundaries are the bulk of the payload
+    shapes_with = {"type": "FeatureCollection",
+                   "features": [f for f in geojson["features"] if f["properties"]["code"] in with_value]}
+    shapes_without = {"type": "FeatureCollection",
+                      "features": [f for f in geojson["features"] if f["properties"]["code"] not in with_value]}
+    line = {"color": "#ffffff", "width": 0.8}
+    traces = [
+        {"type": "choroplethmap", "geojson": shapes_without, "featureidkey": "properties.code",
+         "locations": data.loc[~has, "region_code"].tolist(), "z": [0] * int((~has).sum()),
+         "colorscale": [[0, "#d9dde3"], [1, "#d9dde3"]], "showscale": False,
+         "text": [f"<b>{n}</b><br>暂无数据" for n in data.loc[~has, "region_name"]],
+         "hovertemplate": "%{text}<extra></extra>", "marker": {"line": line}, "name": "暂无数据"},
+        {"type": "choroplethmap", "geojson": shapes_with, "featureidkey": "properties.code",
+         "locations": data.loc[has, "region_code"].tolist(), "z": data.loc[has, value_col].astype(float).tolist(),
+         "customdata": [[c] for c in data.loc[has, "region_code"]],
+         "text": data.loc[has, "hover"].tolist(), "hovertemplate": "%{text}<extra></extra>",
+         "colorscale": scale, "marker": {"line": line, "opacity": 0.95},
+         "colorbar": {"title": {"text": unit}, "thickness": 12, "len": 0.6}, "name": title},
+    ]
+    layout = {"template": "cockpit", "height": height, "margin": {"l": 0, "r": 0, "t": 8, "b": 0},
+              "map": {"style": "white-bg", "center": center, "zoom": zoom}, "showlegend": False, "uirevision": title}
+    # built from one dict: add_trace would deep-copy the boundaries per trace (~300 ms)
+    fig = go.Figure({"data": traces, "layout": layout})
     return fig

@@ -312,6 +312,16 @@ def geojson(
     children (drill-down: the counties of one city); it must be a region of the
     province, else :class:`UnknownRegionError`.
     """
+    code, lv = _check_province(province_code), _check_level(level)
+    collection = _geojson(code, lv, parent_code, _stamp(_source_dir(source)), source, float(tolerance))
+    # shallow copies: callers may add keys, but the feature geometry is shared and read-only
+    return {**collection, "features": list(collection["features"])}
+
+
+@lru_cache(maxsize=256)
+def _geojson(province_code: str, level: str, parent_code: str | None, stamp, source: str | None,
+             tolerance: float) -> dict:
+    # built once per layer, parent and source version: serialising 100 shapes costs ~50 ms
     gdf = boundaries(province_code, level, source, tolerance=tolerance)
     if parent_code is not None:
         # every region is the province or in the city or the county layer; reading the
@@ -332,5 +342,5 @@ def to_feature_collection(gdf: gpd.GeoDataFrame) -> dict:
 
 def clear_caches() -> None:
     """Forget every in-memory cache (the disk cache stays)."""
-    for cached in (_read_layer, _hierarchy, _boundaries):
+    for cached in (_read_layer, _hierarchy, _boundaries, _geojson):
         cached.cache_clear()
