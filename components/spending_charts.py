@@ -45,9 +45,11 @@ def _list(values) -> list:
     return [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
 
 
-def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year: int, height: int = 430) -> dict:
+def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year: int, height: int = 430,
+                           forecast: pd.DataFrame | None = None) -> dict:
     """累计 execution by month, one line per year (``year`` bold, earlier years lighter), each
-    labelled with its year at its last point, against the 序时进度 straight line."""
+    labelled with its year at its last point, against the 序时进度 straight line; ``forecast``
+    (month_no, mean, lo80/hi80, lo95/hi95) continues ``year`` dashed with its bands."""
     data = [{
         "type": "scatter", "mode": "lines", "name": "序时进度",
         "x": [MONTHS[m - 1] for m in progress["month_no"]], "y": _list(progress["value"]),
@@ -71,6 +73,8 @@ def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year
         annotations.append({"x": MONTHS[int(last["month_no"]) - 1], "y": float(last["value"]), "text": f"{y}年",
                             "showarrow": False, "xanchor": "left", "xshift": 8,
                             "font": {"color": colour, "size": 12}})
+    if forecast is not None and len(forecast):
+        data += _forecast_traces(curves[curves["year"] == year].sort_values("month_no"), forecast, year)
     _spread_labels(annotations)
     top = max(100.0, float(curves["value"].max()) if len(curves) else 100.0)
     return _figure(data, {
@@ -79,6 +83,28 @@ def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year
         "xaxis": {"type": "category", "categoryorder": "array", "categoryarray": MONTHS, "range": [-0.4, 11.8]},
         "yaxis": {"title": {"text": "累计执行率（%）"}, "range": [0, top * 1.05], "ticksuffix": "%"},
     })
+
+
+def _forecast_traces(current: pd.DataFrame, forecast: pd.DataFrame, year: int) -> list[dict]:
+    """Dashed forecast from the last reported month, with its 95% and 80% bands."""
+    start = current.iloc[-1] if len(current) else None
+    months = ([int(start["month_no"])] if start is not None else []) + [int(m) for m in forecast["month_no"]]
+    x = [MONTHS[m - 1] for m in months]
+
+    def joined(col):
+        head = [float(start["value"])] if start is not None else []
+        return head + _list(forecast[col])
+
+    traces = []
+    for lo, hi, alpha, name in (("lo95", "hi95", 0.12, "95% 区间"), ("lo80", "hi80", 0.22, "80% 区间")):
+        traces.append({"type": "scatter", "mode": "lines", "x": x + x[::-1], "y": joined(hi) + joined(lo)[::-1],
+                       "fill": "toself", "fillcolor": f"rgba(31,78,156,{alpha})", "line": {"width": 0},
+                       "hoverinfo": "skip", "name": name})
+    traces.append({"type": "scatter", "mode": "lines", "x": x, "y": joined("mean"), "name": f"{year}年预测",
+                   "line": {"color": YEAR_COLOURS[0], "dash": "dash", "width": 2},
+                   "text": [fmt_value(v, "%") for v in joined("mean")],
+                   "hovertemplate": f"{year}年 %{{x}} 预测<br>累计执行率 %{{text}}<extra></extra>"})
+    return traces
 
 
 def _spread_labels(annotations: list[dict], *, near: float = 5.0, step: int = 14) -> None:

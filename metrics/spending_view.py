@@ -272,3 +272,20 @@ def spending_page(region: str, month, *, scope: Scope, dept: str | None = None, 
     if project:
         out["project_detail"] = project_payments(project, month, scope=scope)
     return out
+
+
+def execution_forecast(region: str, month, *, scope: Scope) -> pd.DataFrame:
+    """The forecast of 累计 budget execution for the rest of the selected year (month_no,
+    mean, lo80/hi80, lo95/hi95 in %), from the cached forecast engine; empty when the
+    selected month is not the latest reported one or the year is complete."""
+    from metrics.forecasting import kpi_forecast  # heavy (statsmodels): only when asked for
+
+    first, last = as_of()
+    m = parse_month(month)
+    if m != last or m.month == 12:
+        return pd.DataFrame(columns=["month_no", "mean", "lo80", "hi80", "lo95", "hi95"])
+    fc = kpi_forecast("budget_execution_rate", region, scope=scope, horizon=12 - m.month, cumulative=True)
+    out = fc.reset_index(drop=True)
+    out.insert(0, "month_no", [p.month for p in fc.index])
+    out.attrs["model"] = fc.attrs.get("model")
+    return out

@@ -24,7 +24,7 @@ from components.theme import GRAPH_CONFIG
 from metrics.dashboard import page_context
 from metrics.errors import user_message
 from metrics.format import fmt_value
-from metrics.spending_view import SpendingInputError, spending_page
+from metrics.spending_view import SpendingInputError, execution_forecast, spending_page
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
 
@@ -48,15 +48,18 @@ EXEC_COLUMNS = [
 
 
 def layout(region: str | None = None, month: str | None = None, dept: str | None = None, unit: str | None = None,
-           project: str | None = None, show: str = "below", **_ignored):
+           project: str | None = None, show: str = "below", fc: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
     state = {k: v for k, v in {"region": region, "month": month, "dept": dept, "unit": unit, "project": project,
-                               "show": show}.items() if v}
+                               "show": show, "fc": fc}.items() if v}
     scope = viewer_scope()
     try:
         ctx = page_context(region, month, "ytd", scope=scope, periods=("ytd",))
         data = spending_page(ctx["region"], ctx["month"], scope=scope, dept=dept, unit=unit, project=project,
                              show=show)
+        # the forecast overlay: the forecast engine has no department split, so only unfiltered
+        data["forecast"] = (execution_forecast(ctx["region"], ctx["month"], scope=scope)
+                            if fc == "1" and not dept else None)
     except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
         message = str(exc) if isinstance(exc, SpendingInputError) else user_message(exc)
         if message is None:
@@ -109,11 +112,14 @@ def _panel(title, body, *, hint: str | None = None, extra=None, class_name: str 
 def _curve_panel(data: dict) -> html.Section:
     curves = data["curves"]
     year = data["year"]
+    forecast = data.get("forecast")
     body = (create_empty() if curves.empty else
             dcc.Graph(id="spending-curve", config=GRAPH_CONFIG,
-                      figure=create_execution_curve(curves, data["progress_line"], year=year)))
+                      figure=create_execution_curve(curves, data["progress_line"], year=year, forecast=forecast)))
+    toggle = url_param("fc", dcc.Checklist, options=[{"label": "显示预测", "value": "1"}],
+                       value=["1"] if forecast is not None else [], inline=True, className="spending-fc")
     return _panel(f"预算执行进度（累计） · {year - 2}—{year}年对比", body,
-                  hint="虚线为序时进度（月份 ÷ 12）", class_name="spending-curve")
+                  hint="虚线为序时进度（月份 ÷ 12）", class_name="spending-curve", extra=[toggle])
 
 
 def _split_figure(df: pd.DataFrame, data: dict, graph_id: str, *, left: int = 70):

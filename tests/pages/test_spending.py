@@ -200,3 +200,19 @@ def test_the_chip_callback_ignores_a_chip_mounting():
     ids = [{"type": "spending-clear", "name": "dept"}]
     assert _run(page.on_clear, ids[0], "n_clicks", ids, [None], "?dept=D01") is no_update
     assert _run(page.on_clear, ids[0], "n_clicks", ids, [1], "?dept=D01") == "?"
+
+
+def test_the_forecast_toggle_continues_this_years_curve_to_december():
+    """With fc=1 at the latest month the curve gets a dashed 预测 line and its bands to 12月."""
+    tree = page.layout(month="2026-10", fc="1")
+    graph = _find(tree, "spending-curve")
+    names = [t["name"] for t in graph.figure["data"]]
+    assert {"2026年预测", "80% 区间", "95% 区间"} <= set(names)
+    pred = next(t for t in graph.figure["data"] if t["name"] == "2026年预测")
+    assert pred["x"][0] == "10月" and pred["x"][-1] == "12月"
+    assert all(0 <= y <= 100 for y in pred["y"])
+    # without the toggle, or for a past month, no forecast is drawn
+    plain = _find(page.layout(month="2026-10"), "spending-curve")
+    assert "2026年预测" not in [t["name"] for t in plain.figure["data"]]
+    past = _find(page.layout(month="2026-06", fc="1"), "spending-curve")
+    assert "2026年预测" not in [t["name"] for t in past.figure["data"]]
