@@ -18,6 +18,7 @@ from data import db
 
 _lock = threading.Lock()
 _versions: dict[tuple[str, float], str] = {}
+_stores: list[OrderedDict] = []
 
 
 def data_key() -> tuple[str, str]:
@@ -42,6 +43,7 @@ def memo(maxsize: int = 256):
 
     def wrap(fn):
         store: OrderedDict = OrderedDict()
+        _stores.append(store)
 
         @functools.wraps(fn)
         def inner(*args, **kwargs):
@@ -62,3 +64,10 @@ def memo(maxsize: int = 256):
         return inner
 
     return wrap
+
+
+def clear_all() -> None:
+    """Forget every memoised result (benchmarks measuring cold paths; tests)."""
+    with _lock:
+        for store in _stores:
+            store.clear()
