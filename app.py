@@ -11,6 +11,7 @@ import os
 import dash
 
 from components import theme  # noqa: F401 — registers the "cockpit" Plotly template
+from components.boundaries import register_boundary_routes
 from components.shell import create_shell
 
 app = dash.Dash(
@@ -24,6 +25,7 @@ app = dash.Dash(
 )
 app.layout = create_shell(dash.page_container)
 server = app.server
+register_boundary_routes(server)
 
 
 def main() -> None:

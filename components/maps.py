@@ -53,10 +53,13 @@ def create_choropleth(
     higher_is_better: bool = True,
     height: int = 520,
     width: int = 720,
+    geojson_url: str | None = None,
 ) -> go.Figure:
     """A choropleth of ``df`` (region_code, region_name, value…) over ``geojson`` features.
 
-    Regions without a value are drawn grey and say 暂无数据 on hover.
+    Regions without a value are drawn grey and say 暂无数据 on hover. With ``geojson_url``
+    (see :mod:`components.boundaries`) the figure references the shapes by URL instead of
+    carrying them: the browser fetches and caches them once.
     """
     codes = [f["properties"]["code"] for f in geojson["features"]]
     names = {f["properties"]["code"]: f["properties"]["name"] for f in geojson["features"]}
@@ -77,6 +80,8 @@ def create_choropleth(
                    "features": [f for f in geojson["features"] if f["properties"]["code"] in with_value]}
     shapes_without = {"type": "FeatureCollection",
                       "features": [f for f in geojson["features"] if f["properties"]["code"] not in with_value]}
+    if geojson_url:
+        shapes_with = shapes_without = geojson_url
     line = {"color": "#ffffff", "width": 0.8}
     traces = [
         {"type": "choroplethmap", "geojson": shapes_without, "featureidkey": "properties.code",

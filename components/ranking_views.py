@@ -73,9 +73,9 @@ def create_ranking_table(index: pd.DataFrame, dims: list[dict], *, focus: str | 
 
 
 def create_score_map(scores: pd.DataFrame, geojson: dict, *, focus: str | None, title: str,
-                     height: int = 480) -> go.Figure:
+                     height: int = 480, geojson_url: str | None = None) -> go.Figure:
     """The choropleth of scores (分) with the focused region outlined in red."""
-    fig = create_choropleth(scores, geojson, unit="分", title=title, height=height)
+    fig = create_choropleth(scores, geojson, unit="分", title=title, height=height, geojson_url=geojson_url)
     if focus:
         shapes = {"type": "FeatureCollection",
                   "features": [f for f in geojson["features"] if f["properties"]["code"] == focus]}

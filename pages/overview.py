@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from components.alerts import create_alert_list
 from components.bars import create_ranking_bar
+from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth
 from components.session import viewer_scope
@@ -44,7 +45,8 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
         map_view = create_empty()
     else:
         shapes = geojson(data["province"], data["map_level"], parent_code=data["map_parent"])
-        fig = create_choropleth(data["map"], shapes, unit=k.unit, title=k.name, higher_is_better=k.higher_is_better)
+        fig = create_choropleth(data["map"], shapes, unit=k.unit, title=k.name, higher_is_better=k.higher_is_better,
+                                geojson_url=boundary_url(data["province"], data["map_level"], data["map_parent"]))
         map_view = click_graph("region", "overview-map", figure=fig, config=GRAPH_CONFIG)
     ranking = data["ranking"]
     rank_view = (create_empty() if ranking.empty or ranking["value"].isna().all() else

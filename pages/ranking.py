@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import dash
 from dash import dcc, html
 
+from components.boundaries import boundary_url
 from components.cards import create_empty
 from components.ranking_views import create_radar, create_ranking_table, create_score_map, create_weight_bar
 from components.session import viewer_scope
@@ -55,7 +56,8 @@ def layout(region: str | None = None, month: str | None = None, level: str | Non
         table = create_ranking_table(index, dims, focus=data["focus"], href=href)
         shapes = geojson(data["province"], data["rank_level"], parent_code=data["map_parent"])
         map_view = click_graph("focus", "ranking-map", config=GRAPH_CONFIG, figure=create_score_map(
-            data["map"], shapes, focus=data["focus"], title=f"综合得分（{period}）"))
+            data["map"], shapes, focus=data["focus"], title=f"综合得分（{period}）",
+            geojson_url=boundary_url(data["province"], data["rank_level"], data["map_parent"])))
         row = data["focus_row"]
         radar = (create_empty("所选地区暂无得分") if row is None or row["score"] is None else
                  dcc.Graph(id="ranking-radar-graph", config=GRAPH_CONFIG, figure=create_radar(

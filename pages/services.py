@@ -10,6 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.bars import create_ranking_bar
+from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth, view_for
 from components.services_charts import create_filter_chip, create_stacked_bar, highlight_region, mark_bar
@@ -94,7 +95,8 @@ def _map_panel(data: dict, k) -> html.Section:
     else:
         shapes = geojson(data["province"], m["level"], parent_code=m["parent"])
         fig = create_choropleth(frame, shapes, unit=k.unit, title=f"{k.name}-{data['region']}",
-                                higher_is_better=k.higher_is_better, height=MAP_HEIGHT)
+                                higher_is_better=k.higher_is_better, height=MAP_HEIGHT,
+                                geojson_url=boundary_url(data["province"], m["level"], m["parent"]))
         # fit the shapes in the narrowest panel (1366 wide): the factory's fit assumes 720 px
         center, zoom = view_for(shapes, width=MAP_FIT_WIDTH, height=MAP_HEIGHT)
         fig.update_layout(map={"center": center, "zoom": zoom})
