@@ -19,7 +19,7 @@ from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, breakdown_sql, named_sql, series_sql, windows_sql
 from metrics.materialize import aggregates_fresh, source_for
 from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
-from metrics.regions import Region, as_of, children, get_region, visible_children
+from metrics.regions import Region, as_of, children, get_region, region_tree, visible_children
 
 FILTER_ARGS = {"dept": "dept_code", "item": "item_code"}
 PP = "个百分点"
@@ -235,8 +235,34 @@ def compute(
     """
     clean = tuple(sorted((k, v) for k, v in (filters or {}).items() if v is not None))
     key_month = parse_month(month).strftime("%Y-%m")
-    out = _compute(tuple(kpi_ids), tuple(regions), key_month, period, require(scope), clean)
-    out.attrs = dict(out.attrs)
+    scope = require(scope)
+    snap = None if clean else _snapshot(key_month, period, scope)
+    if snap is not None and set(kpi_ids) <= snap.attrs["kpis"] and set(regions) <= snap.attrs["regions"]:
+        # every KPI × every visible region of the month is computed once; views slice it
+        order = {(k, r): i for i, (k, r) in enumerate((k, r) for k in kpi_ids for r in regions)}
+        keys = list(zip(snap["kpi_id"], snap["region_code"], strict=True))
+        rows = sorted((i for i, key in enumerate(keys) if key in order), key=lambda i: order[keys[i]])
+        out = snap.iloc[rows].reset_index(drop=True)
+        out.attrs = {k: v for k, v in snap.attrs.items() if k not in ("kpis", "regions")}
+    else:
+        out = _compute(tuple(kpi_ids), tuple(regions), key_month, period, scope, clean)
+        out.attrs = dict(out.attrs)
+    return out
+
+
+@memo(maxsize=64)
+def _snapshot(month: str, period: str, scope: Scope) -> pd.DataFrame:
+    """Every KPI that supports ``period`` for every region the scope covers, for one month."""
+    cat = load_catalogue()
+
+    def visible(k: Kpi) -> bool:  # a department-limited viewer cannot see facts without departments
+        base = cat.kpis[k.base] if k.type == "gap" else k
+        return scope.all_departments or "dept_code" in cat.facts[base.fact].dims
+
+    ids = tuple(k.id for k in cat.kpis.values() if period in k.periods and visible(k))
+    codes = tuple(r.code for r in region_tree(scope=scope))
+    out = _compute(ids, codes, month, period, scope, ())
+    out.attrs.update(kpis=frozenset(ids), regions=frozenset(codes))
     return out
 
 
