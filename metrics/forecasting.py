@@ -75,6 +75,11 @@ WHAT_IF_MODES = ("ramp", "flat")
 RATE_BOUNDS = (0.0, 100.0)
 N_PATHS = 2000
 _CACHE_FORMAT = 1
+# the disk cache outlives the process: key it by the modelling code too, so an engine
+# change never serves forecasts made by the previous engine
+_ENGINE_VERSION = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in ("forecast.py", "attainment.py", "forecasting.py")
+)).hexdigest()[:12]
 _LRU_SIZE = 256
 _LRU: OrderedDict = OrderedDict()
 _LOCK = threading.Lock()
@@ -134,13 +139,13 @@ def _cache_dir() -> Path:
 
 
 def _key(kind: str, scope: Scope, *parts) -> tuple:
-    return (_CACHE_FORMAT, kind, data_key()[1], tuple(scope.regions),
+    return (_CACHE_FORMAT, _ENGINE_VERSION, kind, data_key()[1], tuple(scope.regions),
             None if scope.departments is None else tuple(scope.departments), *parts)
 
 
 def _disk_path(key: tuple) -> Path:
     digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:24]
-    return _cache_dir() / f"{key[1]}-{digest}.json"
+    return _cache_dir() / f"{key[2]}-{digest}.json"  # key[2] is the kind: forecast / attainment
 
 
 def _read_disk(path: Path):
