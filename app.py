@@ -28,10 +28,21 @@ server = app.server
 register_boundary_routes(server)
 
 
+def warm_in_background() -> None:
+    """Fill the caches for the latest month without delaying the server's start."""
+    import threading
+
+    from components.session import viewer_scope
+    from metrics.dashboard import warm_caches
+
+    threading.Thread(target=lambda: warm_caches(viewer_scope()), name="warm-caches", daemon=True).start()
+
+
 def main() -> None:
     from data.demo import ensure_database
 
     ensure_database()
+    warm_in_background()
     app.run(host=os.environ.get("COCKPIT_HOST", "127.0.0.1"), port=int(os.environ.get("COCKPIT_PORT", "8050")),
             debug=False)
 

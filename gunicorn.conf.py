@@ -13,3 +13,10 @@ def on_starting(server):
     from data.demo import ensure_database
 
     ensure_database()
+
+
+def post_worker_init(worker):
+    # each worker has its own in-process caches: fill the latest month's in the background
+    from app import warm_in_background
+
+    warm_in_background()

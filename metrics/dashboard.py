@@ -118,3 +118,11 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
         "alert_summary": alert_summary(alerts),
         "top_alerts": alerts.sort_values("days_over", ascending=False, na_position="last").head(8),
     }
+
+
+def warm_caches(scope) -> None:
+    """Compute the latest month's snapshots and the top overview once, so the first visitor
+    after a start does not wait for them (run in a background thread)."""
+    first, last = as_of()
+    for period in PAGE_PERIODS:
+        overview_data(None, last.strftime("%Y-%m"), period, "online_handling_rate", scope=scope)
