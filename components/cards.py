@@ -66,6 +66,3 @@ def create_kpi_card(
 def create_empty(message: str = "暂无数据") -> html.Div:
     """The placeholder shown instead of a chart when there is nothing to draw."""
     return html.Div(message, className="empty-state")
-
-
-

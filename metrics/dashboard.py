@@ -5,7 +5,7 @@ from __future__ import annotations
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_regions, kpi_results, kpi_series_many
-from metrics.periods import PeriodError, add_months, parse_month, period_name
+from metrics.periods import PeriodError, add_months, label, parse_month, period_name, windows
 from metrics.regions import (
     as_of,
     children,
@@ -38,8 +38,6 @@ def page_context(region, month, period, *, scope, periods=PAGE_PERIODS) -> dict:
     the month and period with their Chinese labels, and the data's as-of month."""
     st = resolve_state(region, month, period if period in periods else periods[0], scope=scope)
     reg, m = st["region"], st["month"]
-    from metrics.periods import label, windows
-
     return {
         "region": reg.code,
         "region_name": reg.name,

@@ -3,43 +3,16 @@
 from urllib.parse import urlencode
 
 import pytest
-from dash import dcc, html
+from dash import html
 
 import app  # noqa: F401 — registers the pages
 from data.scope import Scope
 from metrics.tasks_view import task_list, task_summary, tasks_by_lead
 from pages import tasks
+from tests.pages.tree import by_id, graph, texts, walk
 
 pytestmark = pytest.mark.usefixtures("demo_env")
 PROVINCE = Scope.province("360000")
-
-
-def walk(component):
-    """Every component in a tree, depth first."""
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def texts(component) -> str:
-    """All the text (and numbers) shown in a tree, space-separated."""
-    out = []
-    for c in walk(component):
-        children = getattr(c, "children", None)
-        for x in children if isinstance(children, (list, tuple)) else [children]:
-            if isinstance(x, (str, int)):
-                out.append(str(x))
-    return " ".join(out)
-
-
-def by_id(component, cid):
-    return next(c for c in walk(component) if getattr(c, "id", None) == cid)
-
-
-def graph(component, name):
-    return next(c for c in walk(component) if isinstance(c, dcc.Graph) and getattr(c, "id", {}).get("graph") == name)
 
 
 def test_the_cards_show_the_counts_of_the_task_view():
