@@ -17,6 +17,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from data import demo_projects, demo_services
@@ -25,7 +26,7 @@ from data.db import connect_writer, db_path, migrate
 from data.demo_reference import DEPARTMENTS, kpi_targets
 from data.tasks import SOURCE as TASK_SOURCE
 from data.tasks import reference_tasks
-from metrics.materialize import materialize
+from metrics.materialize import aggregates_version, materialize
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_PROVINCE = "360000"
@@ -211,12 +212,34 @@ def _remove(path: Path) -> None:
 
 
 def ensure_database(path: Path | str | None = None) -> bool:
-    """Build the default demo if the database file is missing; return whether it built."""
+    """Build the default demo if the database file is missing; return whether it built.
+
+    An existing file gets its aggregate tables rebuilt when they follow an older catalogue
+    (after an upgrade the engine would otherwise fall back to the slow raw views)."""
     target = Path(path) if path is not None else db_path()
     if target.exists():
+        refresh_aggregates(target)
         return False
     build_demo(target)
     return True
+
+
+def refresh_aggregates(path: Path | str) -> bool:
+    """Rebuild stale aggregate tables in one transaction; return whether it did.
+
+    Skipped (False) when another process holds the file: the engine then reads the views."""
+    try:
+        with connect_writer(path) as con:
+            row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_version'").fetchone()
+            if row and row[0] == aggregates_version():
+                return False
+            con.execute("BEGIN TRANSACTION")
+            materialize(con)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+            return True
+    except duckdb.IOException:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
-from metrics.engine import kpi_regions, kpi_results, kpi_series_many
+from metrics.engine import compute, kpi_regions, kpi_results, kpi_series_many
 from metrics.periods import PeriodError, add_months, label, parse_month, period_name, windows
 from metrics.regions import (
     as_of,
@@ -19,6 +22,7 @@ from metrics.regions import (
 from metrics.rules import alert_summary, project_alerts
 
 PAGE_PERIODS = ("ytd", "month")
+_BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="overview-beside")
 
 
 def resolve_state(region, month, period, *, scope) -> dict:
@@ -62,6 +66,8 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
     the counties of the city (a county is shown among its city's counties)."""
     st = resolve_state(region, month, period, scope=scope)
     reg, m = st["region"], st["month"]
+    # the alert query runs in DuckDB (no GIL) while the cards are assembled here
+    alerts_job = _BESIDE.submit(project_alerts, reg.code, m, scope=scope)
     cat = load_catalogue()
     kpi_id = cat.kpi(kpi).id
     headline = [k.id for k in cat.headline()]
@@ -86,7 +92,7 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
                        else descendants(reg.code, "county", scope=scope))
         ranking_regions = children(reg.code, scope=scope)
         ranking_title = "各设区市排名" if reg.level == "province" else "各县（市、区）排名"
-    alerts = project_alerts(reg.code, m, scope=scope)
+    alerts = alerts_job.result()
     map_df = kpi_regions(kpi_id, map_regions, m, kpi_period, scope=scope)
     ranking = kpi_regions(kpi_id, ranking_regions, m, kpi_period, scope=scope)
     head = results[0]
@@ -118,9 +124,27 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
     }
 
 
+WARM_STATE: dict = {"running": False, "done": False, "months": 0, "seconds": None}
+
+
 def warm_caches(scope) -> None:
-    """Compute the latest month's snapshots and the top overview once, so the first visitor
-    after a start does not wait for them (run in a background thread)."""
-    first, last = as_of()
-    for period in PAGE_PERIODS:
-        overview_data(None, last.strftime("%Y-%m"), period, "online_handling_rate", scope=scope)
+    """Fill the caches the pages read, so that viewers do not wait for them (run in a
+    background thread at start): the top overview of the latest month first, then the
+    month snapshots of every month, newest first (every KPI × every region, one query
+    per fact; a region-only viewer slices the province's), whose sparklines share one
+    every-region series table per fact. Progress is in ``WARM_STATE`` (see /healthz)."""
+    started = time.perf_counter()
+    WARM_STATE.update(running=True, done=False, months=0, seconds=None)
+    try:
+        first, last = as_of()
+        for period in PAGE_PERIODS:
+            overview_data(None, last.strftime("%Y-%m"), period, "online_handling_rate", scope=scope)
+        m = last
+        while m >= first:
+            for period in PAGE_PERIODS:
+                compute(["online_handling_rate"], [root_region()], m, period, scope=scope)
+            WARM_STATE["months"] += 1
+            m = add_months(m, -1)
+        WARM_STATE["done"] = True
+    finally:
+        WARM_STATE.update(running=False, seconds=round(time.perf_counter() - started, 1))

@@ -19,7 +19,7 @@ from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, breakdown_sql, named_sql, series_sql, windows_sql
 from metrics.materialize import aggregates_fresh, source_for
 from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
-from metrics.regions import Region, as_of, children, get_region, region_tree, visible_children
+from metrics.regions import Region, as_of, children, get_region, region_tree, root_region, visible_children
 
 FILTER_ARGS = {"dept": "dept_code", "item": "item_code"}
 PP = "个百分点"
@@ -237,22 +237,59 @@ def compute(
     key_month = parse_month(month).strftime("%Y-%m")
     scope = require(scope)
     snap = None if clean else _snapshot(key_month, period, scope)
-    if snap is not None and set(kpi_ids) <= snap.attrs["kpis"] and set(regions) <= snap.attrs["regions"]:
-        # every KPI × every visible region of the month is computed once; views slice it
-        order = {(k, r): i for i, (k, r) in enumerate((k, r) for k in kpi_ids for r in regions)}
-        keys = list(zip(snap["kpi_id"], snap["region_code"], strict=True))
-        rows = sorted((i for i, key in enumerate(keys) if key in order), key=lambda i: order[keys[i]])
-        out = snap.iloc[rows].reset_index(drop=True)
-        out.attrs = {k: v for k, v in snap.attrs.items() if k not in ("kpis", "regions")}
+    if snap is not None and set(kpi_ids) <= snap.kpis and set(regions) <= snap.regions:
+        out = snap.rows(kpi_ids, regions)  # every KPI × every visible region of the month, computed once
     else:
         out = _compute(tuple(kpi_ids), tuple(regions), key_month, period, scope, clean)
         out.attrs = dict(out.attrs)
     return out
 
 
-@memo(maxsize=64)
-def _snapshot(month: str, period: str, scope: Scope) -> pd.DataFrame:
-    """Every KPI that supports ``period`` for every region the scope covers, for one month."""
+@dataclass(frozen=True)
+class Snapshot:
+    """Every KPI of one period × every region a scope covers, for one month (read-only)."""
+
+    frame: pd.DataFrame
+    kpis: frozenset
+    regions: frozenset
+    position: dict  # (kpi_id, region_code) → row of ``frame``
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, kpis, regions) -> "Snapshot":
+        keys = zip(frame["kpi_id"].tolist(), frame["region_code"].tolist(), strict=True)
+        return cls(frame, frozenset(kpis), frozenset(regions), {key: i for i, key in enumerate(keys)})
+
+    def rows(self, kpi_ids: list[str], regions: list[str]) -> pd.DataFrame:
+        """The rows of ``kpi_ids`` × ``regions`` in that order (KPI-major), as a new frame."""
+        take = [self.position[(k, r)] for k in kpi_ids for r in regions]
+        out = self.frame.iloc[take].reset_index(drop=True)
+        out.attrs = dict(self.frame.attrs)
+        return out
+
+    def sliced(self, regions: frozenset) -> "Snapshot":
+        keep = self.frame["region_code"].isin(regions).to_numpy()
+        frame = self.frame[keep].reset_index(drop=True)
+        frame.attrs = dict(self.frame.attrs)
+        return Snapshot.of(frame, self.kpis, regions)
+
+
+@memo(maxsize=160)
+def _snapshot(month: str, period: str, scope: Scope) -> Snapshot:
+    """Every KPI that supports ``period`` for every region the scope covers, for one month.
+
+    A viewer limited by region only sees whole regions (every county under a visible region
+    is visible), so a region's values do not depend on the scope: such viewers share the
+    province's snapshot, sliced to their regions."""
+    if not scope.all_departments:
+        return _scoped_snapshot(month, period, scope)
+    full = _scoped_snapshot(month, period, Scope.province(root_region()))
+    codes = frozenset(r.code for r in region_tree(scope=scope))
+    return full if codes == full.regions else full.sliced(codes)
+
+
+# every month of five years × the two page periods stay in memory once warmed
+@memo(maxsize=160)
+def _scoped_snapshot(month: str, period: str, scope: Scope) -> Snapshot:
     cat = load_catalogue()
 
     def visible(k: Kpi) -> bool:  # a department-limited viewer cannot see facts without departments
@@ -261,13 +298,16 @@ def _snapshot(month: str, period: str, scope: Scope) -> pd.DataFrame:
 
     ids = tuple(k.id for k in cat.kpis.values() if period in k.periods and visible(k))
     codes = tuple(r.code for r in region_tree(scope=scope))
-    out = _compute(ids, codes, month, period, scope, ())
-    out.attrs.update(kpis=frozenset(ids), regions=frozenset(codes))
-    return out
+    return Snapshot.of(_compute_frame(ids, codes, month, period, scope, ()), ids, codes)
 
 
 @memo(maxsize=512)
 def _compute(kpi_ids: tuple, regions: tuple, month: str, period: str, scope: Scope, filters: tuple) -> pd.DataFrame:
+    return _compute_frame(kpi_ids, regions, month, period, scope, filters)
+
+
+def _compute_frame(kpi_ids: tuple, regions: tuple, month: str, period: str, scope: Scope,
+                   filters: tuple) -> pd.DataFrame:
     kpi_ids, regions, filters = list(kpi_ids), list(regions), dict(filters)
     cat = load_catalogue()
     kpis = [cat.kpi(k) for k in kpi_ids]
@@ -555,10 +595,33 @@ def kpi_series_many(
     return out
 
 
-@memo()
 def _series_rows(fact_name: str, source: str, measures: tuple, flt: tuple, restrict: bool, region: str,
                  start: date, end: date, scope: Scope) -> pd.DataFrame:
-    """Monthly sums of ``measures`` for one region from ``start`` to ``end``, every month present."""
+    """Monthly sums of ``measures`` for one region from ``start`` to ``end``, every month present.
+
+    Without filters or a department limit a region's series does not depend on the scope
+    (see :func:`_snapshot`): it is sliced from one table of every region × every month."""
+    if flt or restrict or not scope.all_departments:
+        return _region_series_rows(fact_name, source, measures, flt, restrict, region, start, end, scope)
+    every = _all_series_rows(fact_name, source, measures)
+    rows = every[every["region_code"] == region].drop(columns="region_code").set_index("month")
+    return rows.reindex(pd.date_range(start, end, freq="MS"))
+
+
+@memo(maxsize=32)
+def _all_series_rows(fact_name: str, source: str, measures: tuple) -> pd.DataFrame:
+    first, last = as_of()
+    fact = load_catalogue().facts[fact_name]
+    sql = series_sql(fact, list(measures), {}, False, source=source)
+    province = Scope.province(root_region())
+    regions = [r.code for r in region_tree(scope=province)]
+    params = {"regions": regions, "span_start": first.replace(month=1), "span_end": last, **province.params()}
+    return db.query(sql, params)
+
+
+@memo()
+def _region_series_rows(fact_name: str, source: str, measures: tuple, flt: tuple, restrict: bool, region: str,
+                        start: date, end: date, scope: Scope) -> pd.DataFrame:
     fact = load_catalogue().facts[fact_name]
     sql = series_sql(fact, list(measures), dict(flt), restrict, source=source)
     params = {"regions": [region], "span_start": start, "span_end": end, **scope.params(),
@@ -577,16 +640,21 @@ def _series_values(kpi: Kpi, cat: Catalogue, raw: pd.DataFrame, region: str, sta
             if m.kind == "flow":
                 raw[m.name] = raw[m.name].astype(float).groupby(year).cumsum()
     raw = raw[raw.index >= pd.Timestamp(start)]
+    # plain lists: this runs for every card's sparkline, and iterrows costs more than the query
+    cols = [base.measure] if base.type == "sum" else [base.numerator, base.denominator]
+    values = {c: raw[c].astype(float).tolist() for c in ["rows", *cols]}
     rows = []
     targets = {}
-    for ts, row in raw.iterrows():
-        has = bool(row["rows"]) if not pd.isna(row["rows"]) else False
+    for i, ts in enumerate(raw.index):
+        count = values["rows"][i]
+        has = bool(count) if not math.isnan(count) else False
         window = Window(ts.date().replace(month=1) if cumulative else ts.date(), ts.date())
         if base.type == "sum":
-            v = _num(row[base.measure]) if has else None
+            v = _num(values[base.measure][i]) if has else None
             num, den = v, None
         else:
-            num, den = (_num(row[base.numerator]) or 0.0, _num(row[base.denominator]) or 0.0) if has else (None, None)
+            num, den = ((_num(values[base.numerator][i]) or 0.0, _num(values[base.denominator][i]) or 0.0)
+                        if has else (None, None))
             v = _ratio(num, den, base.factor)
         if ts.year not in targets:
             targets[ts.year] = _targets(ts.year)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from data import db
 from data.scope import Scope, require
+from metrics.cache import memo
 from metrics.compile import named_sql
 from metrics.periods import parse_month
 from metrics.regions import get_region
@@ -59,9 +60,21 @@ def project_alerts(region: str, month, *, scope: Scope, rules: list[str] | None 
     """
     scope = require(scope)
     get_region(region, scope=scope)
-    cfg = config or load_rules()
+    if config is None:  # the configured rules: memoised per data version (pages ask again and again)
+        df = _configured_alerts(region, parse_month(month), scope)
+    else:
+        df = _query_alerts(region, parse_month(month), scope, config)
+    return df[df["rule_id"].isin(rules)].reset_index(drop=True) if rules else df
+
+
+@memo(maxsize=256)
+def _configured_alerts(region: str, month, scope: Scope) -> pd.DataFrame:
+    return _query_alerts(region, month, scope, load_rules())
+
+
+def _query_alerts(region: str, month, scope: Scope, cfg: RuleConfig) -> pd.DataFrame:
     t = cfg.thresholds
-    as_of = (pd.Timestamp(parse_month(month)) + pd.offsets.MonthEnd(0)).date()
+    as_of = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     params = {
         "region": region,
         "as_of": as_of,
@@ -75,8 +88,7 @@ def project_alerts(region: str, month, *, scope: Scope, rules: list[str] | None 
         **scope.params(),
     }
     df = db.query(named_sql("project_alerts.sql"), params)
-    wanted = set(rules) if rules else set(cfg.rules)
-    df = df[df["rule_id"].isin(wanted)].copy()
+    df = df[df["rule_id"].isin(set(cfg.rules))].copy()
     df["rule_name"] = df["rule_id"].map(lambda r: cfg.rules[r].name)
     df["clause"] = df["rule_id"].map(lambda r: cfg.rules[r].clause)
     df["consequence"] = df["rule_id"].map(lambda r: cfg.rules[r].consequence)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
@@ -266,3 +269,35 @@ def test_ensure_database_builds_only_when_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("COCKPIT_DB", str(tmp_path / "env.duckdb"))
     assert demo.ensure_database() is True
     assert (tmp_path / "env.duckdb").exists()
+
+
+def test_a_start_rebuilds_aggregates_that_follow_an_older_catalogue(tmp_path):
+    path = tmp_path / "old.duckdb"
+    demo.build_demo(path, **TINY)
+    with duckdb.connect(str(path)) as con:
+        before = con.execute("SELECT count(*), sum(fact_rows) FROM agg_service").fetchone()
+        con.execute("DROP TABLE agg_service")
+        con.execute("UPDATE meta SET value = 'older' WHERE key = 'aggregates_version'")
+    assert demo.ensure_database(path) is False  # not rebuilt from scratch …
+    with duckdb.connect(str(path), read_only=True) as con:  # … but its aggregates are current again
+        assert con.execute("SELECT count(*), sum(fact_rows) FROM agg_service").fetchone() == before
+        version = con.execute("SELECT value FROM meta WHERE key = 'aggregates_version'").fetchone()[0]
+    assert version == demo.aggregates_version()
+    assert demo.refresh_aggregates(path) is False  # current: nothing to do
+
+
+def test_aggregates_are_left_alone_while_another_process_holds_the_file(tmp_path):
+    path = tmp_path / "held.duckdb"
+    demo.build_demo(path, **TINY)
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE meta SET value = 'older' WHERE key = 'aggregates_version'")
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               f"c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert demo.refresh_aggregates(path) is False
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
