@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from dash import dcc
 
-from components.theme import RAG_COLOURS
+from components.theme import RAG_COLOURS, fast_figure
 
 
 def create_sparkline(values: list[float | None], *, rag: str | None = None) -> dcc.Graph:
     """A static 12-month sparkline; gaps stay gaps."""
     colour = RAG_COLOURS.get(rag, RAG_COLOURS[None])
-    fig = go.Figure({  # one dict: nine of these per page, update_layout's validation adds up
-        "data": [{"type": "scatter", "y": list(values), "mode": "lines", "line": {"color": colour, "width": 2},
-                  "hoverinfo": "skip", "connectgaps": False, "fill": "tozeroy",
-                  "fillcolor": "rgba(31,78,156,0.06)"}],
-        "layout": {"template": "cockpit", "height": 36, "margin": {"l": 0, "r": 0, "t": 2, "b": 2},
-                   "showlegend": False, "xaxis": {"visible": False}, "yaxis": {"visible": False}},
-    })
+    fig = fast_figure(
+        [{"type": "scatter", "y": list(values), "mode": "lines", "line": {"color": colour, "width": 2},
+          "hoverinfo": "skip", "connectgaps": False, "fill": "tozeroy", "fillcolor": "rgba(31,78,156,0.06)"}],
+        {"template": {}, "height": 36, "margin": {"l": 0, "r": 0, "t": 2, "b": 2}, "showlegend": False,
+         "xaxis": {"visible": False}, "yaxis": {"visible": False}},
+    )
     return dcc.Graph(figure=fig, config={"staticPlot": True}, className="kpi-spark")
