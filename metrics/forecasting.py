@@ -59,7 +59,7 @@ from metrics.catalogue import Kpi, load_catalogue
 from metrics.compile import named_sql
 from metrics.engine import kpi_series
 from metrics.forecast import backtest, forecast, simulate
-from metrics.periods import PeriodError
+from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of
 
 try:  # one BLAS thread per fit; without threadpoolctl the fits are merely slower
@@ -542,11 +542,14 @@ def _check_year(year, data: pd.DataFrame) -> int:
     return y
 
 
-def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float, mode: str) -> dict:
+def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float, mode: str,
+                        as_of_month: str | None = None) -> dict:
     cat = load_catalogue()
     kpi = cat.kpi(kpi_id)
     shape = kpi_shape(kpi_id)
     data = _monthly_inputs(shape, region, scope)
+    if as_of_month:  # as seen at the end of that month: later months are not known yet
+        data = data[data.index <= pd.Period(as_of_month, freq="M")]
     y = _check_year(year, data)
     out = {"kpi_id": kpi_id, "region": region, "unit": kpi.unit, "year": y}
     if data["value"].dropna().empty:
@@ -569,9 +572,16 @@ def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float,
     return {**out, **res, "has_data": True, "target_source": source}
 
 
+def _last_month():
+    return as_of()[1]
+
+
 def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if_pp: float = 0.0,
-                   what_if_mode: str = "ramp") -> dict:
+                   what_if_mode: str = "ramp", as_of=None) -> dict:
     """Will the KPI meet its target at the end of ``year`` (default: the data's last year)?
+
+    ``as_of`` (a month) answers as it could have been answered then, from the history up
+    to that month only (a June briefing must not know July).
 
     Returns ``probability`` (None without a target), ``expected`` (median year-end value),
     ``interval`` (p10, p90) and ``interval95``, ``target`` and ``target_source``, ``current``
@@ -590,8 +600,11 @@ def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if
     pp = round(float(what_if_pp), 3)
     if not math.isfinite(pp):
         raise ValueError("what_if_pp must be a finite number")
-    key = _key("attainment", scope, kpi_id, region, None if year in (None, "") else str(year), pp, what_if_mode)
-    return _cached(key, lambda: _compute_attainment(kpi_id, region, scope, year, pp, what_if_mode),
+    cut = None if as_of in (None, "") else parse_month(as_of)
+    cut = None if cut is None or cut >= _last_month() else cut.strftime("%Y-%m")  # the latest month: no cut
+    key = _key("attainment", scope, kpi_id, region, None if year in (None, "") else str(year), pp, what_if_mode,
+               *(() if cut is None else (cut,)))
+    return _cached(key, lambda: _compute_attainment(kpi_id, region, scope, year, pp, what_if_mode, cut),
                    decode=_attainment_from_doc)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from data.scope import Scope, ScopeError
 from metrics import forecasting
+from metrics.engine import kpi_value
 from metrics.forecasting import (
     attainment_from_history,
     clear_cache,
@@ -244,3 +245,14 @@ def test_a_past_year_is_complete():
     a = attainment_from_history(shape, _data(90.0, 90.0, 100.0), 93.0, 2024, n_paths=200)
     assert a["months_remaining"] == 0 and a["needed_status"] == "complete"
     assert a["expected"] == pytest.approx(90.0) and a["model"] is None
+
+
+def test_attainment_as_of_a_past_month_knows_only_the_months_up_to_it(cache_env):
+    scope = PROVINCE
+    june = kpi_attainment("online_handling_rate", "360000", scope=scope, year=2025, as_of="2025-06")
+    december = kpi_attainment("online_handling_rate", "360000", scope=scope, year=2025)
+    assert june["months_remaining"] == 6 and december["months_remaining"] == 0
+    ytd_june = kpi_value("online_handling_rate", "360000", "2025-06", "ytd", scope=scope).value
+    assert june["current"] == pytest.approx(ytd_june)
+    latest = kpi_attainment("online_handling_rate", "360000", scope=scope, as_of="2026-10")
+    assert latest == kpi_attainment("online_handling_rate", "360000", scope=scope)

@@ -1,0 +1,280 @@
+"""The briefing's Chinese sentences, written from the content structure.
+
+Rules (each has a unit test): values rounded once (rates to 0.1%, money to 0.1 万元 or 0.01 亿元),
+changes of rates in 个百分点, of counts and money in %; a change that rounds to zero reads
+持平; rates 提高/下降, counts and money 增加/减少; a missing value drops its clause.
+"""
+
+from __future__ import annotations
+
+import math
+
+PP = "个百分点"
+YI = 10000  # 万元 per 亿元
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _trim(x: float, digits: int) -> str:
+    """Fixed-point text without a negative zero."""
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def num(value, unit: str) -> str:
+    """A value as prose writes it: 95.7%, 60个, 3456.7万元, 5.34亿元, 12.3万件."""
+    if _missing(value):
+        return "—"
+    v = float(value)
+    if unit == "%":
+        return f"{_trim(v, 1)}%"
+    if unit == PP:
+        return f"{_trim(v, 1)}{PP}"
+    if unit == "万元":
+        return f"{_trim(v / YI, 2)}亿元" if abs(v) >= YI else f"{_trim(v, 1)}万元"
+    if unit == "分":
+        return f"{_trim(v, 1)}分"
+    if abs(v) >= 10000:
+        return f"{_trim(v / 10000, 1)}万{unit}"
+    return f"{v:.0f}{unit}" if float(v).is_integer() else f"{_trim(v, 1)}{unit}"
+
+
+def change_clause(change, change_unit: str, *, against: str, is_rate: bool) -> str | None:
+    """较上月提高0.4个百分点 / 同比下降1.2个百分点 / 环比增加3.5% / 与上月持平; None if missing.
+
+    ``against``: "mom" (上月) or "yoy" (上年同期)."""
+    if _missing(change):
+        return None
+    mag = round(abs(float(change)), 1)
+    if mag == 0:
+        return "与上月持平" if against == "mom" else "与上年同期持平"
+    up, down = ("提高", "下降") if is_rate else ("增加", "减少")
+    verb = up if change > 0 else down
+    amount = f"{mag:.1f}{PP}" if change_unit == PP else f"{mag:.1f}%"
+    lead = ("较上月" if is_rate else "环比") if against == "mom" else "同比"
+    return f"{lead}{verb}{amount}"
+
+
+def target_clause(value, target, unit: str, *, higher_is_better: bool = True,
+                  time_progress: bool = False) -> str | None:
+    """高于年度目标1.2个百分点 / 低于序时进度12.4个百分点 / 达到年度目标 / 尚未实现清零目标."""
+    if _missing(value) or _missing(target):
+        return None
+    name = "序时进度" if time_progress else "年度目标"
+    if unit == "%":
+        gap = round(float(value), 1) - round(float(target), 1)
+        gap = round(gap, 1)
+        if gap == 0:
+            return f"与{name}持平" if time_progress else f"达到{name}"
+        return f"{'高于' if gap > 0 else '低于'}{name}{abs(gap):.1f}{PP}"
+    if float(target) == 0 and not higher_is_better:
+        return "已实现清零目标" if float(value) <= 0 else "尚未实现清零目标"
+    diff = float(value) - float(target)
+    if round(diff, 1) == 0:
+        return f"达到{name}"
+    better = diff > 0 if higher_is_better else diff < 0
+    word = ("超过" if diff > 0 else "低于") if better else ("未达到" if higher_is_better else "超出")
+    if word == "未达到":
+        return f"未达到{name}（{num(target, unit)}）"
+    return f"{word}{name}{num(abs(diff), unit)}"
+
+
+def area_word(region_name: str, level: str) -> str:
+    """全省 / 全市 / 全县 / 全区."""
+    if level == "province":
+        return "全省"
+    if level == "city":
+        return "全市"
+    return "全" + (region_name[-1] if region_name and region_name[-1] in "县区市旗" else "县")
+
+
+def period_prefix(period_label: str) -> str:
+    """'2025年1—6月' → '2025年1—6月' (kept whole: the year matters in a filed briefing)."""
+    return period_label
+
+
+def kpi_sentence(k: dict, *, first: bool = False) -> str:
+    """One KPI's clause: 网上可办率达95.7%，较上月提高0.2个百分点，同比……，高于年度目标0.7个百分点."""
+    value = k.get("ytd_value")
+    if _missing(value):
+        return f"{k['name']}暂无数据"
+    is_rate = k["unit"] == "%"
+    parts = [f"{k['name']}{'达' if first and is_rate else '为' if first else ''}{num(value, k['unit'])}"]
+    mom = change_clause(k.get("mom_change"), k.get("change_unit", PP), against="mom", is_rate=is_rate)
+    yoy = change_clause(k.get("yoy_change"), k.get("change_unit", PP), against="yoy", is_rate=is_rate)
+    if mom and yoy and mom.endswith("持平") and yoy.endswith("持平"):
+        parts.append("与上月、上年同期均持平")
+    else:
+        parts += [c for c in (mom, yoy) if c]
+    t = target_clause(value, k.get("target"), k["unit"], higher_is_better=k.get("higher_is_better", True),
+                      time_progress=k.get("time_progress", False))
+    if t:
+        parts.append(t)
+    return "，".join(parts)
+
+
+def _join_names(items: list[str]) -> str:
+    return "、".join(items)
+
+
+def rag_summary(kpis: list[dict]) -> str:
+    """9项主要指标中，5项达到目标，2项预警（…），2项未达标（…）。"""
+    total = len(kpis)
+    green = [k["name"] for k in kpis if k.get("rag") == "green"]
+    amber = [k["name"] for k in kpis if k.get("rag") == "amber"]
+    red = [k["name"] for k in kpis if k.get("rag") == "red"]
+    if total and len(green) == total:
+        return f"{total}项主要指标全部达到目标。"
+    parts = []
+    if green:
+        parts.append(f"{len(green)}项达到目标")
+    if amber:
+        parts.append(f"{len(amber)}项预警（{_join_names(amber)}）")
+    if red:
+        parts.append(f"{len(red)}项未达标（{_join_names(red)}）")
+    rest = total - len(green) - len(amber) - len(red)
+    if rest:
+        parts.append(f"{rest}项无目标或暂无数据")
+    return f"{total}项主要指标中，" + "，".join(parts) + "。"
+
+
+def overview_paragraphs(b) -> list[str]:
+    """总体情况: the service KPIs, then money and budget, then the RAG count and the alerts."""
+    area = area_word(b.region_name, b.level)
+    budget = [k for k in b.kpis if k.get("time_progress")]
+    others = [k for k in b.kpis if not k.get("time_progress")]
+    clauses = [kpi_sentence(k, first=(i == 0)) for i, k in enumerate(others)]
+    first = f"{period_prefix(b.period_label)}，{area}" + "；".join(clauses) + "。" if clauses else ""
+    money_parts = []
+    if b.money and not _missing(b.money.get("value")):
+        m = f"累计支付{num(b.money['value'], '万元')}"
+        c = change_clause(b.money.get("yoy_change"), "%", against="yoy", is_rate=False)
+        money_parts.append(m + (f"，{c}" if c else ""))
+    money_parts += [kpi_sentence(k) for k in budget]
+    second = f"{area}信息化项目" + "，".join(money_parts) + "。" if money_parts else ""
+    third = rag_summary(b.kpis)
+    total = b.problems.get("alerts_total", 0)
+    if total:
+        top = b.problems["alerts"][:2]
+        detail = "，".join(f"{a['rule_name']}{a['count']}条" for a in top)
+        third += f"项目规则预警{total}条，其中{detail}。"
+    return [p for p in (first, second, third) if p]
+
+
+def highlight_lines(b) -> list[str]:
+    """亮点: targets met, the largest improvements, the best child regions."""
+    h = b.highlights
+    lines = []
+    if h.get("on_target"):
+        names = _join_names([k["name"] for k in h["on_target"]])
+        lines.append(f"{names}达到年度目标。")
+    for r in h.get("improved", []):
+        c = change_clause(r["change"], r["change_unit"], against="yoy", is_rate=r["unit"] == "%")
+        lines.append(f"{r['name']}{c}，改善明显。")
+    level = {"city": "设区市", "county": "县（市、区）"}.get(b.child_level or "", "地区")
+    for r in h.get("best", [])[:4]:
+        tops = "、".join(f"{n}（{num(v, r['unit'])}）" for n, v in r["regions"])
+        lines.append(f"{r['name']}居前的{level}：{tops}。")
+    return lines or ["本期暂无突出亮点。"]
+
+
+def problem_lines(b) -> list[str]:
+    """存在问题: red and amber KPIs, lagging regions, rule alerts, units below 序时进度."""
+    p = b.problems
+    lines = []
+    for k, word in [(k, "未达标") for k in p.get("red", [])] + [(k, "预警") for k in p.get("amber", [])]:
+        t = target_clause(k.get("ytd_value"), k.get("target"), k["unit"],
+                          higher_is_better=k.get("higher_is_better", True), time_progress=k.get("time_progress", False))
+        lines.append(f"{k['name']}{num(k.get('ytd_value'), k['unit'])}" + (f"，{t}" if t else "") + f"（{word}）。")
+    lag = p.get("lagging", [])
+    level = {"city": "设区市", "county": "县（市、区）"}.get(b.child_level or "", "地区")
+    if lag:
+        shown = lag[:5]
+        names = "；".join(f"{r['region_name']}（{_join_names(r['kpis'])}）" for r in shown)
+        more = f"等{len(lag)}个{level}" if len(lag) > len(shown) else ""
+        lines.append(f"指标未达标的{level}：{names}{more}。")
+    tail = p.get("tail_counties")
+    if tail:
+        names = "、".join(f"{n}（{num(v, tail['unit'])}）" for n, v in tail["regions"])
+        lines.append(f"{tail['name']}排名靠后的县（市、区）：{names}。")
+    if p.get("alerts_total"):
+        detail = "，".join(f"{a['rule_name']}{a['count']}条" for a in p["alerts"])
+        lines.append(f"项目规则预警{p['alerts_total']}条：{detail}。")
+    if p.get("units_below"):
+        worst = "、".join(f"{u['owner_unit']}（{num(u['execution'], '%')}）" for u in p["units_worst"][:3])
+        lines.append(f"{p['units_total']}个项目单位中，{p['units_below']}个预算执行低于序时进度，"
+                     f"执行率较低的有{worst}。")
+    return lines or ["本期未发现突出问题。"]
+
+
+def probability_text(p) -> str:
+    """约96%（大概率达标）; 不足1% / 超过99% at the ends."""
+    if _missing(p):
+        return "—"
+    pct = float(p) * 100
+    text = "不足1%" if pct < 1 else "超过99%" if pct > 99 else f"约{pct:.0f}%"
+    word = ("大概率达标" if pct >= 90 else "较有可能达标" if pct >= 60 else "存在不确定性" if pct >= 40
+            else "达标难度较大" if pct >= 10 else "难以达标")
+    return f"{text}（{word}）"
+
+
+def expected_text(value, unit: str) -> str:
+    """A year-end forecast: counts are whole (约62个), other units as :func:`num`."""
+    if _missing(value):
+        return "—"
+    if unit in ("%", PP, "万元", "分"):
+        return num(value, unit)
+    return f"约{num(round(float(value)), unit)}"
+
+
+def needed_text(row: dict) -> str:
+    """The pace required: 今后每月需达到75.6% / 今后每月需减少10个 / 已达到目标，今后需保持."""
+    status, unit, v = row.get("status"), row["unit"], row.get("needed")
+    if status == "no_target":
+        return "未设定年度目标"
+    if status == "complete":
+        return "全年数据已齐，年底值已确定"
+    if status == "secured":
+        return "目标已确保"
+    if status == "impossible":
+        return "今后各月即使达到最高值也难以达标"
+    if status == "met":
+        return "已达到目标，今后需保持"
+    if _missing(v):
+        return "—"
+    kind = row.get("needed_kind")
+    if kind == "monthly_rate":
+        return f"今后每月需达到{num(v, unit)}"
+    if kind == "monthly_share":
+        return f"今后每月需完成年度预算的{_trim(float(v), 1)}%"
+    if kind == "monthly_flow":
+        return f"今后每月需完成{num(v, unit)}"
+    step = num(abs(float(v)), PP if unit == "%" else unit)
+    if round(abs(float(v)), 1) == 0:
+        return "今后需保持现有水平"
+    if unit == "%":
+        return f"今后每月需{'提高' if v > 0 else '下降'}{step}"
+    return f"今后每月需{'增加' if v > 0 else '减少'}{step}"
+
+
+def outlook_lines(b) -> list[str]:
+    lines = []
+    for r in b.outlook:
+        if r.get("source") == "engine":
+            head = f"{r['name']}：预计年底{expected_text(r['expected'], r['unit'])}"
+            if r.get("probability") is not None:
+                head += f"，达标概率{probability_text(r['probability'])}"
+        else:
+            head = f"{r['name']}：按线性进度测算"
+        lines.append(f"{head}；{needed_text(r)}。")
+    return lines
+
+
+def write(b) -> None:
+    """Fill the briefing's sentences in place."""
+    b.paragraphs = overview_paragraphs(b)
+    b.highlight_lines = highlight_lines(b)
+    b.problem_lines = problem_lines(b)
+    b.outlook_lines = outlook_lines(b)

@@ -1,0 +1,76 @@
+"""下一步/预测: the chance of meeting each year-end target, as seen from the briefing's month.
+
+The forecast engine answers where it can (``metrics.forecasting.kpi_attainment``, cached on
+disk) from the history up to the briefing's month only, so a June briefing never peeks at
+July. Where the engine has no answer, the linear pace is given.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from data.scope import Scope
+from metrics.forecasting import kpi_attainment
+
+ENGINE_ERRORS = (ValueError, LookupError, ArithmeticError, RuntimeError)
+
+
+def linear_pace(current: float | None, target: float | None, months_done: int, *, kind: str,
+                higher_is_better: bool = True) -> dict:
+    """The monthly value needed from next month on, at an even pace, to end the year on target.
+
+    ``kind``: ``rate`` (a 累计 rate: months weigh equally), ``sum`` (a 累计 total) or ``level``.
+    """
+    remaining = 12 - months_done
+    out = {"needed": None, "status": "needed", "months_remaining": remaining}
+    if current is None or target is None:
+        out["status"] = "no_target" if target is None else "no_data"
+        return out
+    met = current >= target if higher_is_better else current <= target
+    if remaining <= 0:
+        out["status"] = "complete"
+        return out
+    if kind == "rate":
+        out["needed"] = (target * 12 - current * months_done) / remaining
+    elif kind == "sum":
+        out["needed"] = (target - current) / remaining
+    else:
+        out["needed"] = (target - current) / remaining
+    if met and kind != "sum":
+        out["status"] = "met"
+    return out
+
+
+def _engine(kpi_id: str, region: str, month: date, scope: Scope) -> dict:
+    return kpi_attainment(kpi_id, region, scope=scope, year=month.year, as_of=month)
+
+
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def attainments(kpis: list[dict], region: str, month: date, *, scope: Scope) -> list[dict]:
+    """One row per headline KPI: probability (engine) or the linear pace, with the pace needed."""
+    rows = []
+    for k in kpis:
+        row = {"kpi_id": k["kpi_id"], "name": k["name"], "unit": k["unit"], "target": k["target"],
+               "current": k["ytd_value"], "higher_is_better": k["higher_is_better"], "source": "linear",
+               "probability": None, "expected": None, "needed": None, "needed_kind": None}
+        try:
+            a = _engine(k["kpi_id"], region, month, scope)
+        except ENGINE_ERRORS:
+            a = None
+        if a and a.get("has_data", True) and a.get("expected") is not None:
+            row.update(source="engine", probability=_num(a.get("probability")), expected=_num(a.get("expected")),
+                       needed=_num(a.get("needed")), needed_kind=a.get("needed_kind"),
+                       status=a.get("needed_status"), months_remaining=a.get("months_remaining"),
+                       target=_num(a.get("target")) if a.get("target") is not None else k["target"])
+        else:
+            kind = "rate" if k["unit"] == "%" else ("sum" if k["change_unit"] == "%" else "level")
+            pace = linear_pace(k["ytd_value"], k["target"], month.month, kind=kind,
+                               higher_is_better=k["higher_is_better"])
+            row.update(needed=pace["needed"], status=pace["status"], months_remaining=pace["months_remaining"],
+                       needed_kind="monthly_rate" if kind == "rate" else "monthly_flow")
+        rows.append(row)
+    return rows
