@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from data.geo import geojson
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.engine import compute, kpi_regions, kpi_results, kpi_series_many
@@ -58,7 +59,7 @@ def page_context(region, month, period, *, scope, periods=PAGE_PERIODS) -> dict:
     }
 
 
-@memo(maxsize=128)
+@memo(maxsize=512)
 def overview_data(region, month, period, kpi, *, scope, map_level: str = "county") -> dict:
     """Headline cards with sparklines, the map and the children ranking of the overview.
 
@@ -124,17 +125,18 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
     }
 
 
-WARM_STATE: dict = {"running": False, "done": False, "months": 0, "seconds": None}
+WARM_STATE: dict = {"running": False, "done": False, "months": 0, "regions": 0, "seconds": None}
 
 
 def warm_caches(scope) -> None:
     """Fill the caches the pages read, so that viewers do not wait for them (run in a
     background thread at start): the top overview of the latest month first, then the
     month snapshots of every month, newest first (every KPI × every region, one query
-    per fact; a region-only viewer slices the province's), whose sparklines share one
-    every-region series table per fact. Progress is in ``WARM_STATE`` (see /healthz)."""
+    per fact; a region-only viewer slices the province's), then every region's card
+    series (sliced from one every-region table per fact) and every region's overview of
+    the latest month. Progress is in ``WARM_STATE`` (see /healthz)."""
     started = time.perf_counter()
-    WARM_STATE.update(running=True, done=False, months=0, seconds=None)
+    WARM_STATE.update(running=True, done=False, months=0, regions=0, seconds=None)
     try:
         first, last = as_of()
         for period in PAGE_PERIODS:
@@ -145,6 +147,17 @@ def warm_caches(scope) -> None:
                 compute(["online_handling_rate"], [root_region()], m, period, scope=scope)
             WARM_STATE["months"] += 1
             m = add_months(m, -1)
+        # the cards' sparklines of every region, then every region's overview of the latest month
+        regions = region_tree(scope=scope)
+        headline = [k.id for k in load_catalogue().headline()]
+        for reg in regions:  # a city's counties are its map
+            if reg.level == "city":
+                geojson(root_region(), "county", parent_code=reg.code)
+        for reg in regions:
+            kpi_series_many(headline, reg.code, scope=scope)
+        for reg in regions:
+            overview_data(reg.code, last.strftime("%Y-%m"), "ytd", "online_handling_rate", scope=scope)
+            WARM_STATE["regions"] += 1
         WARM_STATE["done"] = True
     finally:
         WARM_STATE.update(running=False, seconds=round(time.perf_counter() - started, 1))

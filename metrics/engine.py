@@ -497,6 +497,11 @@ def kpi_regions(
     """One KPI for a given set of regions (e.g. every county of a province) in one query, ranked."""
     if not regions:
         return pd.DataFrame()
+    return _kpi_regions(kpi_id, tuple(regions), parse_month(month), period, require(scope), dept, item)
+
+
+@memo(maxsize=1024)
+def _kpi_regions(kpi_id: str, regions: tuple, month: date, period: str, scope: Scope, dept, item) -> pd.DataFrame:
     df = rank_frame(compute([kpi_id], [r.code for r in regions], month, period, scope=scope,
                             filters={"dept": dept, "item": item}))
     names = pd.DataFrame([(r.code, r.name, r.level) for r in regions], columns=["region_code", "region_name", "level"])
@@ -577,6 +582,35 @@ def kpi_series_many(
     first, last = as_of()
     start = parse_month(start) if start else first
     end = min(parse_month(end), last) if end else last
+    if dept is None and item is None and scope.all_departments and start >= first:
+        # a region's series does not depend on a region-only scope (see _snapshot): each
+        # KPI × region is computed once over every month and sliced to the window asked for
+        return {k.id: _window_of(_whole_series(k.id, region, cumulative)[0], first, start, end) for k in kpis}
+    return _series_many(kpis, region, scope, start, end, cumulative, dept, item)
+
+
+def _window_of(series: pd.DataFrame, first: date, start: date, end: date) -> pd.DataFrame:
+    """Rows ``start``…``end`` of a series with one row per month from ``first``."""
+    def at(m: date) -> int:
+        return (m.year - first.year) * 12 + m.month - first.month
+
+    out = series.iloc[at(start):at(end) + 1].reset_index(drop=True)  # copy-on-write: the memo stays intact
+    out.attrs = dict(series.attrs)
+    return out
+
+
+@memo(maxsize=8192)
+def _whole_series(kpi_id: str, region: str, cumulative: bool) -> tuple[pd.DataFrame]:
+    """Every month of one KPI for one region (in a tuple: handed out without a copy)."""
+    first, last = as_of()
+    kpi = load_catalogue().kpi(kpi_id)
+    return (_series_many([kpi], region, Scope.province(root_region()), first, last, cumulative, None, None)[kpi_id],)
+
+
+def _series_many(kpis: list[Kpi], region: str, scope: Scope, start: date, end: date, cumulative: bool,
+                 dept: str | None, item: str | None) -> dict[str, pd.DataFrame]:
+    cat = load_catalogue()
+    last = as_of()[1]
     groups: dict[tuple, list[Kpi]] = {}
     fresh = aggregates_fresh()
     for kpi in kpis:

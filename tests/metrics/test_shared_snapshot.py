@@ -3,6 +3,8 @@ must equal what a query under the viewer's own scope returns, and show nothing o
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -63,9 +65,22 @@ def test_series_sliced_from_the_every_region_table_equal_the_regions_own_query(m
 
     monkeypatch.setattr(engine, "_series_rows", own_query)
     own = engine.kpi_series_many(ids, COUNTY, scope=scope, start="2025-02", end="2026-10")
+    cat = load_catalogue()
+    windowed = engine._series_many([cat.kpi(k) for k in ids], COUNTY, scope, date(2025, 2, 1), date(2026, 10, 1),
+                                   False, None, None)  # queried for exactly this window
     for k in ids:
         assert len(shared[k]) == 21 and shared[k]["value"].notna().sum() > 0
         pd.testing.assert_frame_equal(shared[k], own[k], check_dtype=False)
+        pd.testing.assert_frame_equal(shared[k], windowed[k], check_dtype=False)
+
+
+def test_a_cumulative_series_sliced_from_the_whole_one_keeps_its_year_to_date_sums():
+    scope = Scope(regions=(CITY,))
+    k = load_catalogue().kpi("budget_execution_rate")
+    sliced = engine.kpi_series(k.id, CITY, scope=scope, start="2026-03", end="2026-06", cumulative=True)
+    direct = engine._series_many([k], CITY, scope, date(2026, 3, 1), date(2026, 6, 1), True, None, None)[k.id]
+    pd.testing.assert_frame_equal(sliced, direct, check_dtype=False)
+    assert sliced["numerator"].is_monotonic_increasing  # Jan–Feb payments are in March's 累计
 
 
 def test_a_filtered_series_still_queries_its_own_rows():
@@ -74,3 +89,13 @@ def test_a_filtered_series_still_queries_its_own_rows():
                              dept="D01")
     every = engine.kpi_series("online_handling_rate", "360000", scope=scope, start="2026-01", end="2026-10")
     assert (mine["denominator"] < every["denominator"]).all()
+
+
+def test_a_caller_changing_its_series_does_not_change_the_next_callers():
+    scope = Scope.province("360000")
+    first = engine.kpi_series("online_handling_rate", COUNTY, scope=scope, start="2026-01", end="2026-06")
+    expected = first["value"].tolist()
+    first.loc[0, "value"] = -1.0
+    first["value"] *= 0
+    again = engine.kpi_series("online_handling_rate", COUNTY, scope=scope, start="2026-01", end="2026-06")
+    assert again["value"].tolist() == expected and expected[0] > 0
