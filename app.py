@@ -7,30 +7,46 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import dash
+import diskcache
 
 from components import theme  # noqa: F401 — registers the "cockpit" Plotly template
 from components.boundaries import register_boundary_routes
+from components.health import register_health_routes
+from components.screen_routes import register_screen_routes
 from components.shell import create_shell
+
+# background callbacks (the briefing export) run in worker processes; their state is on disk,
+# so every gunicorn worker and `python app.py` share it
+background_manager = dash.DiskcacheManager(
+    diskcache.Cache(os.environ.get("COCKPIT_JOBS_DIR") or os.path.join(tempfile.gettempdir(), "cockpit-jobs")))
 
 app = dash.Dash(
     __name__,
+    background_callback_manager=background_manager,
     use_pages=True,
     compress=True,
     serve_locally=True,
     title="领导驾驶舱",
     update_title=None,
     suppress_callback_exceptions=True,
+    assets_path_ignore=[r"^screen$"],  # the big screen's own files, loaded only by /screen
 )
 app.layout = create_shell(dash.page_container)
 server = app.server
 register_boundary_routes(server)
+register_health_routes(server)
+register_screen_routes(server)
 
 
 def warm_in_background() -> None:
-    """Fill the caches for the latest month without delaying the server's start."""
+    """Fill the page caches without delaying the server's start (``COCKPIT_WARM=0`` skips it)."""
     import threading
+
+    if os.environ.get("COCKPIT_WARM", "1") == "0":
+        return
 
     from components.session import viewer_scope
     from metrics.dashboard import warm_caches

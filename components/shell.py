@@ -39,7 +39,8 @@ def create_nav() -> html.Nav:
              for p in pages if not p.get("hidden")]
     planned = [html.Span(name, className="nav-link nav-link--planned", title="即将上线")
                for name, path in PLANNED_PAGES if path not in built]
-    return html.Nav(links + planned, className="nav")
+    screen = html.A("大屏", href="/screen", target="_blank", className="nav-link", id="nav-screen")
+    return html.Nav(links + planned + [screen], className="nav")
 
 
 def create_shell(page_container) -> html.Div:

@@ -1,0 +1,278 @@
+"""What the big screen (数据大屏, ``/screen``) shows: one JSON-able dict per region and focus KPI,
+assembled only from the engine and the existing view modules, plus the validation of the
+screen's query string (region playlist, panel sets, timings, layout).
+
+The ribbon, map, ranking, red KPIs and project alerts come from
+:func:`metrics.dashboard.overview_data` (memoised, so the screen and the overview page share
+one computation); the trend adds the forecast band, the funnel and the spending curve come
+from the projects and spending views.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from data.scope import Scope
+from metrics.cache import memo
+from metrics.catalogue import load_catalogue
+from metrics.dashboard import overview_data
+from metrics.engine import kpi_series
+from metrics.format import fmt_change, fmt_value, rag_label
+from metrics.periods import add_months
+from metrics.projects_view import stage_funnel
+from metrics.regions import as_of, children, get_region, root_region
+from metrics.spending_view import execution_curves, gap_text, time_progress_line
+
+# panel sets: which KPI the map, ranking and trend are about (the ribbon, alerts, funnel and
+# spending panels are the same in every set)
+PANEL_SETS = {
+    "services": ("政务服务", "online_handling_rate"),
+    "satisfaction": ("办事体验", "satisfaction_rate"),
+    "spending": ("资金执行", "budget_execution_rate"),
+    "hotline": ("12345 热线", "hotline_on_time_rate"),
+    "cloud": ("基础设施", "cloud_rate"),
+}
+DEFAULT_SETS = ("services", "spending")
+LAYOUTS = ("letterbox", "wide")
+DWELL_RANGE = (1, 3600)  # seconds
+REFRESH_RANGE = (5, 86400)
+TREND_MONTHS = 24
+FORECAST_HORIZON = 6
+TICKER_LIMIT = 30
+# the funnel's twelve lifecycle stages read as six phases from five metres
+FUNNEL_PHASES = (
+    ("申报论证", ("applied", "assessed", "joint_reviewed")),
+    ("批复立项", ("approved",)),
+    ("招标采购", ("procured",)),
+    ("建设实施", ("started", "trial")),
+    ("验收", ("initial_accepted", "final_accepted", "completed")),
+    ("运维评价", ("in_operation", "evaluated")),
+)
+
+
+class ScreenInputError(ValueError):
+    """A screen query-string value that is wrong (shown in Chinese on the screen itself)."""
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    """The validated query string: the playlist (region × panel set) and the timings."""
+
+    playlist: tuple[dict, ...]
+    dwell: float
+    refresh: float
+    layout: str
+
+    def to_dict(self) -> dict:
+        return {"playlist": list(self.playlist), "dwell": self.dwell, "refresh": self.refresh, "layout": self.layout}
+
+
+def _seconds(raw, name: str, default: float, bounds: tuple[int, int]) -> float:
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ScreenInputError(f"参数 {name} 应为秒数（{bounds[0]}—{bounds[1]}），收到：{raw}") from None
+    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1]:
+        raise ScreenInputError(f"参数 {name} 应在 {bounds[0]}—{bounds[1]} 秒之间，收到：{raw}")
+    return value
+
+
+def _regions(region, regions, scope: Scope) -> list:
+    """The region playlist: ``regions`` = cities / counties / children / comma-separated codes."""
+    top = region or (scope.regions[0] if len(scope.regions) == 1 else root_region())
+    base = get_region(top, scope=scope)
+    if regions in (None, ""):
+        return [base]
+    if regions in ("cities", "children", "counties"):
+        kids = children(base.code, scope=scope)
+        if regions == "counties":
+            kids = [g for k in kids for g in children(k.code, scope=scope)] if base.level == "province" else kids
+        if not kids:
+            raise ScreenInputError(f"{base.name}没有可轮播的下级地区")
+        return [base] + kids if regions != "counties" else kids
+    out = []
+    for code in [c.strip() for c in str(regions).split(",") if c.strip()]:
+        if not code.isdigit() or len(code) != 6:
+            raise ScreenInputError(f"地区代码应为 6 位数字，收到：{code}")
+        out.append(get_region(code, scope=scope))
+    if not out:
+        raise ScreenInputError("参数 regions 为空")
+    return out
+
+
+def _sets(sets, kpi) -> list[tuple[str, str]]:
+    """Panel sets as (title, focus KPI): named sets or KPI ids; ``kpi`` alone = one set."""
+    cat = load_catalogue()
+    if sets in (None, ""):
+        if kpi not in (None, ""):
+            k = cat.kpi(kpi)
+            return [(k.name, k.id)]
+        return [PANEL_SETS[s] for s in DEFAULT_SETS]
+    out = []
+    for name in [s.strip() for s in str(sets).split(",") if s.strip()]:
+        if name in PANEL_SETS:
+            out.append(PANEL_SETS[name])
+        elif name in cat.kpis:
+            out.append((cat.kpi(name).name, name))
+        else:
+            raise ScreenInputError(f"未知的面板组：{name}（可选：{'、'.join(PANEL_SETS)}，或指标代码）")
+    return out
+
+
+def screen_config(params: dict, *, scope: Scope) -> ScreenConfig:
+    """Validate the screen's query string (Chinese :class:`ScreenInputError` / user errors)."""
+    layout = params.get("layout") or "letterbox"
+    if layout not in LAYOUTS:
+        raise ScreenInputError(f"参数 layout 应为 letterbox（等比留边）或 wide（宽屏铺满），收到：{layout}")
+    dwell = _seconds(params.get("dwell"), "dwell", 20.0, DWELL_RANGE)
+    refresh = _seconds(params.get("refresh"), "refresh", 60.0, REFRESH_RANGE)
+    regions = _regions(params.get("region"), params.get("regions"), scope)
+    sets = _sets(params.get("sets") or params.get("panels"), params.get("kpi"))  # panels: an alias
+    playlist = tuple({"region": r.code, "region_name": r.name, "set": title, "kpi": kid}
+                     for r in regions for title, kid in sets)
+    return ScreenConfig(playlist=playlist, dwell=dwell, refresh=refresh, layout=layout)
+
+
+# ------------------------------------------------------------------ data
+
+
+def _clean(x):
+    """A JSON-safe number (NaN/NA → None)."""
+    if x is None or x is pd.NA:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return x
+    return None if math.isnan(f) else f
+
+
+def _month_label(ym: str) -> str:
+    y, m = ym.split("-")[:2]
+    return f"{int(y)}年{int(m)}月"
+
+
+def _card(c: dict) -> dict:
+    change = _clean(c["yoy_change"] if c["period"] != "month" else c["mom_change"])
+    if change is not None:
+        change = round(change, 1)  # as printed: a change that rounds to 0.0 is 持平, not ▼ 0.0
+    kpi = load_catalogue().kpi(c["kpi_id"])
+    return {
+        "kpi": c["kpi_id"], "name": c["name"], "unit": c["unit"], "value": _clean(c["value"]),
+        "value_text": fmt_value(c["value"], c["unit"]), "target": _clean(c["target"]),
+        "target_text": fmt_value(c["target"], c["unit"]) if _clean(c["target"]) is not None else "—",
+        "rag": c["rag"], "rag_label": rag_label(c["rag"]),
+        "change": change, "change_text": "持平" if change == 0 else fmt_change(change, c["change_unit"]),
+        # green when the change goes the KPI's good way (fewer overdue projects is good)
+        "change_good": None if not change else (change > 0) == kpi.higher_is_better,
+        "change_name": "同比" if c["period"] != "month" else "环比",
+        "period_name": c["period_name"], "period_label": c["period_label"],
+    }
+
+
+def _trend(kpi, region: str, month, scope: Scope) -> dict:
+    """The focus KPI by month (当月; 累计 where the KPI has no monthly value) with its target,
+    and the forecast band (80%/95%) of :func:`metrics.forecasting.kpi_forecast` when available."""
+    cumulative = "month" not in kpi.periods
+    first, last = as_of()
+    end = min(month, last)
+    start = max(add_months(end, -(TREND_MONTHS - 1)), first)
+    s = kpi_series(kpi.id, region, scope=scope, start=start, end=end, cumulative=cumulative)
+    out = {"months": [m.strftime("%Y-%m") for m in s["month"]], "values": [_clean(v) for v in s["value"]],
+           "targets": [_clean(v) for v in s["target"]], "name": "累计" if cumulative else "当月",
+           "forecast": None}
+    if end != last:  # a forecast is made from the latest data only
+        return out
+    try:
+        from metrics.forecasting import kpi_forecast  # heavy (statsmodels): optional for the screen
+
+        fc = kpi_forecast(kpi.id, region, scope=scope, horizon=FORECAST_HORIZON, cumulative=cumulative)
+    except ImportError:
+        return out
+    if fc.empty or fc.attrs.get("model") is None:
+        return out
+    out["forecast"] = {"months": [p.strftime("%Y-%m") for p in fc.index],
+                       **{c: [_clean(v) for v in fc[c]] for c in ("mean", "lo80", "hi80", "lo95", "hi95")}}
+    return out
+
+
+def _alerts(ov: dict) -> list[dict]:
+    """The ticker: red KPIs first, then project-rule alerts (longest overdue first)."""
+    out = []
+    cat = load_catalogue()
+    for c in ov["red_kpis"]:
+        out.append({"kind": "kpi", "text": f"{c['name']} {fmt_value(c['value'], c['unit'])}{_target_words(cat, c)}"})
+    for a in ov["top_alerts"].to_dict("records"):
+        days = _clean(a.get("days_over"))
+        over = f"，超期 {int(days)} 天" if days is not None else ""
+        out.append({"kind": "project", "text": f"{a['rule_name']}：{a['project_name']}{over}"})
+    return out[:TICKER_LIMIT]
+
+
+def _target_words(cat, c: dict) -> str:
+    """"，目标 95.0%"; a zero target says 清零, and a gap to its reference (target 0) says none."""
+    target = _clean(c["target"])
+    if target is None or (target == 0 and cat.kpi(c["kpi_id"]).type == "gap"):
+        return ""
+    if target == 0:
+        return "（目标：清零）"
+    return f"，目标 {fmt_value(target, c['unit'])}"
+
+
+def _spending(region: str, month, scope: Scope) -> dict:
+    curves = execution_curves(region, month, scope=scope, years=1)
+    line = time_progress_line()
+    last = curves.iloc[-1] if len(curves) else None
+    gap = None if last is None else float(last["value"] - last["time_progress"])
+    return {"months": curves["month_no"].tolist(), "values": [_clean(v) for v in curves["value"]],
+            "progress_months": line["month_no"].tolist(), "progress": [_clean(v) for v in line["value"]],
+            "year": int(curves["year"].iloc[-1]) if len(curves) else None,
+            "rate_text": fmt_value(None if last is None else last["value"], "%"),
+            "progress_text": fmt_value(None if last is None else last["time_progress"], "%"),
+            "gap": gap, "gap_text": gap_text(gap)}
+
+
+@memo(maxsize=256)
+def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
+    """Everything one screen of ``region`` with focus KPI ``kpi_id`` shows, JSON-able.
+
+    The ribbon is 累计 (the headline KPIs' values, targets, RAG and 同比); the map and the
+    ranking are the focus KPI for the region's children (a county: its city's counties).
+    """
+    reg = get_region(region, scope=scope)
+    kpi = load_catalogue().kpi(kpi_id)
+    first, last = as_of()
+    m = last if month is None else min(pd.Timestamp(month).date().replace(day=1), last)
+    month_s = m.strftime("%Y-%m")
+    ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")
+    funnel = stage_funnel(reg.code, month_s, scope=scope).set_index("stage")
+    ranking = ov["ranking"].sort_values("rank", na_position="last") if len(ov["ranking"]) else ov["ranking"]
+    return {
+        "region": reg.code, "region_name": reg.name, "level": reg.level, "province": ov["province"],
+        "month": month_s, "as_of": ov["as_of"], "as_of_label": _month_label(ov["as_of"]),
+        "period_label": ov["period_label"],
+        "cards": [_card(c) for c in ov["cards"]],
+        "kpi": {"id": kpi.id, "name": kpi.name, "unit": kpi.unit, "higher_is_better": kpi.higher_is_better,
+                "period_label": ranking["period_label"].iloc[0] if len(ranking) else ov["period_label"]},
+        "map": {"level": ov["map_level"], "parent": ov["map_parent"], "title": ov["map_title"],
+                "codes": ov["map"]["region_code"].tolist() if len(ov["map"]) else [],
+                "names": ov["map"]["region_name"].tolist() if len(ov["map"]) else [],
+                "values": [_clean(v) for v in ov["map"]["value"]] if len(ov["map"]) else []},
+        "ranking": {"title": ov["ranking_title"], "rows": [
+            {"code": r["region_code"], "name": r["region_name"], "value": _clean(r["value"]),
+             "value_text": fmt_value(r["value"], kpi.unit), "rank": _clean(r.get("rank")), "rag": r.get("rag")}
+            for r in ranking.to_dict("records")]},
+        "trend": _trend(kpi, reg.code, m, scope),
+        "alerts": _alerts(ov),
+        "alert_counts": {"kpi": len(ov["red_kpis"]), "project": int(ov["alert_summary"]["count"].sum())},
+        "funnel": [{"label": name, "stages": "、".join(funnel.loc[list(stages), "label"]),
+                    "count": int(funnel.loc[list(stages), "count"].sum()),
+                    "budget": float(funnel.loc[list(stages), "budget"].sum())} for name, stages in FUNNEL_PHASES],
+        "terminated": int(funnel.loc["terminated", "count"]) if "terminated" in funnel.index else 0,
+        "spending": _spending(reg.code, month_s, scope),
+    }

@@ -1,0 +1,206 @@
+"""The big screen's data: every number compared with the engine and the view modules it is
+assembled from, and its query string validated into Chinese messages."""
+
+import json
+
+import orjson
+import pytest
+
+from data.scope import Scope
+from metrics.catalogue import load_catalogue
+from metrics.engine import kpi_children, kpi_regions, kpi_series, kpi_value
+from metrics.errors import user_message
+from metrics.forecasting import kpi_forecast
+from metrics.projects_view import stage_funnel
+from metrics.regions import children, get_region
+from metrics.rules import project_alerts
+from metrics.screen_view import FUNNEL_PHASES, PANEL_SETS, ScreenInputError, screen_config, screen_data
+from metrics.spending_view import execution_curves
+
+PROVINCE = Scope.province("360000")
+MONTH = "2026-10"
+
+
+@pytest.fixture(autouse=True)
+def _env(demo_env, monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("COCKPIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "screen-cache"))
+
+
+@pytest.fixture
+def province_doc():
+    return screen_data("360000", "online_handling_rate", scope=PROVINCE)
+
+
+def test_the_ribbon_is_the_headline_kpis_as_the_engine_computes_them_ytd(province_doc):
+    cat = load_catalogue()
+    assert [c["kpi"] for c in province_doc["cards"]] == [k.id for k in cat.headline()]
+    for card in province_doc["cards"]:
+        k = cat.kpi(card["kpi"])
+        r = kpi_value(k.id, "360000", MONTH, "ytd" if "ytd" in k.periods else k.periods[0], scope=PROVINCE)
+        assert card["value"] == pytest.approx(r.value)
+        assert card["target"] == pytest.approx(r.target)
+        assert card["rag"] == r.rag
+        assert card["change"] == pytest.approx(round(r.yoy_change, 1))  # as printed on the card
+        if card["change"]:
+            assert card["change_good"] is ((card["change"] > 0) == k.higher_is_better)
+        assert card["period_name"] == "累计" and card["change_name"] == "同比"
+    budget = next(c for c in province_doc["cards"] if c["kpi"] == "budget_execution_rate")
+    assert budget["value_text"] == f"{budget['value']:.1f}%"
+    assert budget["change_text"].endswith("个百分点")  # a rate's change is in percentage points
+
+
+def test_the_map_and_the_ranking_are_the_focus_kpi_for_the_eleven_cities(province_doc):
+    expected = kpi_children("online_handling_rate", "360000", MONTH, "ytd", scope=PROVINCE).set_index("region_code")
+    assert len(expected) == 11
+    m = province_doc["map"]
+    assert m["level"] == "city" and m["parent"] is None
+    assert sorted(m["codes"]) == sorted(expected.index)
+    for code, value in zip(m["codes"], m["values"], strict=True):
+        assert value == pytest.approx(expected.loc[code, "value"])
+    rows = province_doc["ranking"]["rows"]
+    assert [r["rank"] for r in rows] == list(range(1, 12))  # best first
+    for r in rows:
+        assert r["value"] == pytest.approx(expected.loc[r["code"], "value"])
+        assert r["rank"] == expected.loc[r["code"], "rank"]
+
+
+def test_a_county_screen_maps_its_citys_counties_and_ranks_among_them():
+    county = get_region("360102", scope=PROVINCE)
+    doc = screen_data("360102", "online_handling_rate", scope=PROVINCE)
+    siblings = children(county.parent_code, scope=PROVINCE)
+    assert doc["map"]["level"] == "county" and doc["map"]["parent"] == county.parent_code
+    assert sorted(doc["map"]["codes"]) == sorted(r.code for r in siblings)
+    expected = kpi_regions("online_handling_rate", siblings, MONTH, "ytd", scope=PROVINCE).set_index("region_code")
+    assert {r["code"]: r["value"] for r in doc["ranking"]["rows"]} == pytest.approx(expected["value"].to_dict())
+
+
+def test_the_trend_is_the_monthly_series_with_the_engines_forecast_band(province_doc):
+    t = province_doc["trend"]
+    s = kpi_series("online_handling_rate", "360000", scope=PROVINCE, start="2024-11", end=MONTH)
+    assert t["name"] == "当月" and len(t["months"]) == 24 and t["months"][-1] == MONTH
+    assert t["values"] == pytest.approx(s["value"].tolist())
+    fc = kpi_forecast("online_handling_rate", "360000", scope=PROVINCE, horizon=6)
+    f = t["forecast"]
+    assert f["months"] == ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04"]
+    assert f["mean"] == pytest.approx(fc["mean"].tolist())
+    assert all(lo <= m <= hi for lo, m, hi in zip(f["lo80"], f["mean"], f["hi80"], strict=True))
+
+
+def test_a_kpi_without_monthly_values_trends_cumulatively():
+    doc = screen_data("360000", "budget_execution_rate", scope=PROVINCE)
+    s = kpi_series("budget_execution_rate", "360000", scope=PROVINCE, start="2024-11", end=MONTH, cumulative=True)
+    assert doc["trend"]["name"] == "累计"
+    assert doc["trend"]["values"] == pytest.approx(s["value"].tolist())
+
+
+def test_the_funnel_phases_add_up_the_lifecycle_stages(province_doc):
+    f = stage_funnel("360000", MONTH, scope=PROVINCE).set_index("stage")
+    grouped = [s for _, stages in FUNNEL_PHASES for s in stages]
+    assert sorted(grouped) == sorted(f.index[~f["terminated"]])  # every live stage exactly once
+    for phase, (name, stages) in zip(province_doc["funnel"], FUNNEL_PHASES, strict=True):
+        assert phase["label"] == name
+        assert phase["count"] == f.loc[list(stages), "count"].sum()
+    assert sum(p["count"] for p in province_doc["funnel"]) + province_doc["terminated"] == f["count"].sum()
+
+
+def test_spending_is_this_years_execution_curve_against_time_progress(province_doc):
+    c = execution_curves("360000", MONTH, scope=PROVINCE, years=1)
+    sp = province_doc["spending"]
+    assert sp["year"] == 2026 and sp["months"] == list(range(1, 11))
+    assert sp["values"] == pytest.approx(c["value"].tolist())
+    assert sp["progress"][9] == pytest.approx(10 / 12 * 100)  # 序时进度 at October
+    assert sp["gap"] == pytest.approx(c["value"].iloc[-1] - 10 / 12 * 100)
+    assert sp["gap_text"].startswith("低于序时进度" if sp["gap"] < 0 else "高于序时进度")
+
+
+def test_the_ticker_lists_every_red_kpi_then_the_longest_overdue_project_alerts(province_doc):
+    cat = load_catalogue()
+    red = [k for k in cat.kpis
+           if kpi_value(k, "360000", MONTH, "ytd" if "ytd" in cat.kpi(k).periods else cat.kpi(k).periods[0],
+                        scope=PROVINCE).rag == "red"]
+    kinds = [a["kind"] for a in province_doc["alerts"]]
+    assert kinds.count("kpi") == province_doc["alert_counts"]["kpi"] == len(red)
+    assert kinds == sorted(kinds, key=lambda k: k != "kpi")  # red KPIs first
+    alerts = project_alerts("360000", MONTH, scope=PROVINCE)
+    assert province_doc["alert_counts"]["project"] == len(alerts)
+    worst = alerts.sort_values("days_over", ascending=False).iloc[0]
+    first_project = next(a for a in province_doc["alerts"] if a["kind"] == "project")
+    assert first_project["text"] == f"{worst['rule_name']}：{worst['project_name']}，超期 {int(worst['days_over'])} 天"
+
+
+def test_the_screen_data_is_plain_json(province_doc):
+    assert json.loads(json.dumps(province_doc, allow_nan=False)) == orjson.loads(orjson.dumps(province_doc))
+    assert province_doc["as_of"] == MONTH and province_doc["as_of_label"] == "2026年10月"
+
+
+def test_a_city_viewer_cannot_put_the_province_on_the_screen():
+    city = Scope(regions=("360100",))
+    with pytest.raises(Exception) as exc:
+        screen_data("360000", "online_handling_rate", scope=city)
+    assert user_message(exc.value)  # a Chinese message, not a bug
+    assert screen_config({}, scope=city).playlist[0]["region"] == "360100"
+
+
+class TestTheQueryString:
+    def test_the_defaults_are_the_province_with_two_panel_sets_every_20_s(self):
+        cfg = screen_config({}, scope=PROVINCE)
+        assert [(p["region"], p["kpi"]) for p in cfg.playlist] == [
+            ("360000", PANEL_SETS["services"][1]), ("360000", PANEL_SETS["spending"][1])]
+        assert (cfg.dwell, cfg.refresh, cfg.layout) == (20.0, 60.0, "letterbox")
+
+    def test_each_city_in_turn_after_the_province(self):
+        cfg = screen_config({"regions": "cities", "sets": "services", "dwell": "5", "refresh": "30",
+                             "layout": "wide"}, scope=PROVINCE)
+        assert [p["region"] for p in cfg.playlist] == ["360000"] + [r.code for r in children("360000", scope=PROVINCE)]
+        assert cfg.playlist[1]["region_name"] == "南昌市"
+        assert (cfg.dwell, cfg.refresh, cfg.layout) == (5.0, 30.0, "wide")
+
+    def test_listed_regions_and_kpi_ids_make_the_playlist(self):
+        cfg = screen_config({"regions": "360100,360102", "sets": "cloud_rate,spending"}, scope=PROVINCE)
+        assert [(p["region"], p["kpi"]) for p in cfg.playlist] == [
+            ("360100", "cloud_rate"), ("360100", "budget_execution_rate"),
+            ("360102", "cloud_rate"), ("360102", "budget_execution_rate")]
+        assert screen_config({"kpi": "satisfaction_rate"}, scope=PROVINCE).playlist[0]["set"] == "好评率"
+        assert [p["kpi"] for p in screen_config({"panels": "hotline"}, scope=PROVINCE).playlist] == [
+            "hotline_on_time_rate"]
+
+    @pytest.mark.parametrize(("params", "words"), [
+        ({"layout": "stretch"}, "layout"),
+        ({"dwell": "abc"}, "dwell"),
+        ({"dwell": "0"}, "dwell"),
+        ({"refresh": "nan"}, "refresh"),
+        ({"regions": "36010x"}, "6 位数字"),
+        ({"sets": "weather"}, "未知的面板组"),
+    ])
+    def test_bad_values_get_a_chinese_message(self, params, words):
+        with pytest.raises(ScreenInputError, match=words):
+            screen_config(params, scope=PROVINCE)
+
+    def test_an_unknown_region_or_kpi_is_a_user_error(self):
+        for params in ({"region": "999999"}, {"kpi": "no_such_kpi"}):
+            with pytest.raises(Exception) as exc:
+                screen_config(params, scope=PROVINCE)
+            assert user_message(exc.value)
+
+
+def test_a_change_that_prints_as_zero_is_level_and_fewer_overdue_projects_is_good():
+    from metrics.screen_view import _card
+
+    base = {"kpi_id": "overdue_projects", "name": "逾期项目", "unit": "个", "value": 60.0, "target": 0.0,
+            "rag": "red", "period": "ytd", "change_unit": "%", "period_name": "累计", "period_label": "1—10月"}
+    level = _card({**base, "yoy_change": 0.04, "mom_change": None})
+    assert level["change"] == 0 and level["change_text"] == "持平" and level["change_good"] is None
+    fewer = _card({**base, "yoy_change": -12.5, "mom_change": None})
+    more = _card({**base, "yoy_change": 18.04, "mom_change": None})
+    assert fewer["change_good"] is True and more["change_good"] is False
+    assert more["change"] == 18.0 and more["change_text"] == "+18.0%"
+
+
+def test_ticker_targets_read_naturally():
+    from metrics.screen_view import _target_words
+
+    cat = load_catalogue()
+    gap = next(k for k in cat.kpis.values() if k.type == "gap")
+    assert _target_words(cat, {"kpi_id": gap.id, "target": 0.0, "unit": gap.unit}) == ""
+    assert _target_words(cat, {"kpi_id": "overdue_projects", "target": 0.0, "unit": "个"}) == "（目标：清零）"
+    assert _target_words(cat, {"kpi_id": "online_handling_rate", "target": 95.0, "unit": "%"}) == "，目标 95.0%"
