@@ -6,7 +6,6 @@ No SQL here: the engine, the rules and the spending view already answer every qu
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,6 +15,7 @@ from data.scope import Scope, ScopeError
 from metrics.catalogue import load_catalogue
 from metrics.engine import KpiResult, kpi_regions, kpi_results, kpi_series
 from metrics.errors import user_message
+from metrics.format import as_number
 from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of, children, descendants, get_region
 from metrics.rules import alert_summary, project_alerts
@@ -59,14 +59,7 @@ class Briefing:
         return f"{self.region_name}数字政府建设月度简报"
 
 
-def _f(x) -> float | None:
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else v
+_f = as_number
 
 
 def progress(value: float | None, target: float | None, higher_is_better: bool) -> float | None:

@@ -17,6 +17,7 @@ from data.scope import Scope, ScopeError, require
 from metrics.cache import memo
 from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, breakdown_sql, named_sql, series_sql, windows_sql
+from metrics.format import as_number
 from metrics.materialize import aggregates_fresh, source_for
 from metrics.periods import PeriodError, Periods, Window, label, parse_month, period_name, time_progress, windows
 from metrics.regions import Region, as_of, children, get_region, region_tree, root_region, visible_children
@@ -63,14 +64,7 @@ class KpiResult:
 # ------------------------------------------------------------------ helpers
 
 
-def _num(x) -> float | None:
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
+_num = as_number
 
 
 def _ratio(num, den, factor: float) -> float | None:

@@ -7,6 +7,17 @@ import math
 DASH = "—"
 
 
+def as_number(x) -> float | None:
+    """A float, or None for None, NaN, NA and anything that is not a number."""
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
