@@ -48,10 +48,17 @@ def warm_in_background() -> None:
     if os.environ.get("COCKPIT_WARM", "1") == "0":
         return
 
+    from briefing.content import briefing_content
     from components.session import viewer_scope
-    from metrics.dashboard import warm_caches
+    from metrics.dashboard import page_context, warm_caches
 
-    threading.Thread(target=lambda: warm_caches(viewer_scope()), name="warm-caches", daemon=True).start()
+    def warm() -> None:
+        scope = viewer_scope()
+        warm_caches(scope)
+        top = page_context(None, None, "ytd", scope=scope)  # the 简报 page's default preview (its forecasts)
+        briefing_content(top["region"], top["month"], scope=scope)
+
+    threading.Thread(target=warm, name="warm-caches", daemon=True).start()
 
 
 def main() -> None:
