@@ -132,9 +132,9 @@ def warm_caches(scope) -> None:
     """Fill the caches the pages read, so that viewers do not wait for them (run in a
     background thread at start): the top overview of the latest month first, then the
     month snapshots of every month, newest first (every KPI × every region, one query
-    per fact; a region-only viewer slices the province's), then every region's card
-    series (sliced from one every-region table per fact) and every region's overview of
-    the latest month. Progress is in ``WARM_STATE`` (see /healthz)."""
+    per fact; a region-only viewer slices the province's), the province's overview of
+    every month, every region's card series (sliced from one every-region table per fact)
+    and every region's overview of the latest month. Progress is in ``WARM_STATE`` (see /healthz)."""
     started = time.perf_counter()
     WARM_STATE.update(running=True, done=False, months=0, regions=0, seconds=None)
     try:
@@ -146,6 +146,11 @@ def warm_caches(scope) -> None:
             for period in PAGE_PERIODS:
                 compute(["online_handling_rate"], [root_region()], m, period, scope=scope)
             WARM_STATE["months"] += 1
+            m = add_months(m, -1)
+        m = last  # the province's overview of every month (its alerts and maps), newest first
+        while m >= first:
+            for period in PAGE_PERIODS:
+                overview_data(None, m.strftime("%Y-%m"), period, "online_handling_rate", scope=scope)
             m = add_months(m, -1)
         # the cards' sparklines of every region, then every region's overview of the latest month
         regions = region_tree(scope=scope)
