@@ -6,8 +6,9 @@ the JS heap and the DOM stay flat.
 Starts its own server (``python app.py``) on a free port against ``$COCKPIT_DB`` or a demo
 database built in a temporary directory, opens the screen rotating through the province and
 its cities × two panel sets, and reads the CDP ``Performance.getMetrics`` figures
-(JSHeapUsedSize and Nodes, each after a forced ``HeapProfiler.collectGarbage``) once the
-first full rotation is done and again at the end. Exits 1 when either grew by more than 20%.
+(JSHeapUsedSize and Nodes, each after a forced ``HeapProfiler.collectGarbage``) after a
+warm-up (``--warmup`` minutes, default 2: the first rotation fills Plotly's and MapLibre's
+caches) and again at the end. Exits 1 when either grew by more than 20%.
 """
 
 from __future__ import annotations
