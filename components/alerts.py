@@ -5,17 +5,18 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from metrics.format import fmt_value
+from metrics.format import fmt_target, fmt_value
 
 
 def create_alert_list(red_kpis: list[dict], summary: pd.DataFrame, top: pd.DataFrame, *, prefix: str) -> html.Div:
     """Red KPIs (value against target), rule counts and the most overdue projects."""
-    kpi_items = [
-        html.Li([html.Span("未达标", className="alert-tag alert-tag--red"),
-                 html.Span(f"{r['name']} {fmt_value(r['value'], r['unit'])}（目标 {fmt_value(r['target'], r['unit'])}，"
-                           f"{r['period_label']}）")], className="alert-item")
-        for r in red_kpis
-    ]
+    def said(r: dict) -> str:
+        target = fmt_target(r["kpi_id"], r["target"], r["unit"])
+        return f"{r['name']} {fmt_value(r['value'], r['unit'])}（{target + '，' if target else ''}{r['period_label']}）"
+
+    kpi_items = [html.Li([html.Span("未达标", className="alert-tag alert-tag--red"), html.Span(said(r))],
+                         className="alert-item")
+                 for r in red_kpis]
     rule_items = [
         html.Li([html.Span(f"{row.count}", className="alert-count"), html.Span(row.rule_name),
                  html.Span(row.clause, className="alert-clause")], className="alert-rule")

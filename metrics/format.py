@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from metrics.catalogue import load_catalogue
+
 DASH = "—"
 
 
@@ -51,3 +53,17 @@ def fmt_change(change, change_unit: str) -> str:
 
 def rag_label(rag: str | None) -> str:
     return {"green": "达标", "amber": "预警", "red": "未达标"}.get(rag or "", DASH)
+
+
+def fmt_target(kpi_id: str, target, unit: str) -> str | None:
+    """How a target reads beside a value: "目标 95.0%", "目标：清零" for a count that should be
+    zero, and None for a gap KPI whose target is 0 (the reference line is its target)."""
+    t = as_number(target)
+    if t is None:
+        return None
+    kpi = load_catalogue().kpi(kpi_id)
+    if t == 0 and kpi.type == "gap":
+        return None
+    if t == 0 and not kpi.higher_is_better:
+        return "目标：清零"
+    return f"目标 {fmt_value(t, unit)}"

@@ -20,7 +20,7 @@ from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
 from metrics.engine import kpi_series
-from metrics.format import fmt_change, fmt_value, rag_label
+from metrics.format import fmt_change, fmt_target, fmt_value, rag_label
 from metrics.periods import add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region
@@ -204,9 +204,8 @@ def _trend(kpi, region: str, month, scope: Scope) -> dict:
 def _alerts(ov: dict) -> list[dict]:
     """The ticker: red KPIs first, then project-rule alerts (longest overdue first)."""
     out = []
-    cat = load_catalogue()
     for c in ov["red_kpis"]:
-        out.append({"kind": "kpi", "text": f"{c['name']} {fmt_value(c['value'], c['unit'])}{_target_words(cat, c)}"})
+        out.append({"kind": "kpi", "text": f"{c['name']} {fmt_value(c['value'], c['unit'])}{_target_words(c)}"})
     for a in ov["top_alerts"].to_dict("records"):
         days = _clean(a.get("days_over"))
         over = f"，超期 {int(days)} 天" if days is not None else ""
@@ -214,14 +213,9 @@ def _alerts(ov: dict) -> list[dict]:
     return out[:TICKER_LIMIT]
 
 
-def _target_words(cat, c: dict) -> str:
-    """"，目标 95.0%"; a zero target says 清零, and a gap to its reference (target 0) says none."""
-    target = _clean(c["target"])
-    if target is None or (target == 0 and cat.kpi(c["kpi_id"]).type == "gap"):
-        return ""
-    if target == 0:
-        return "（目标：清零）"
-    return f"，目标 {fmt_value(target, c['unit'])}"
+def _target_words(c: dict) -> str:
+    words = fmt_target(c["kpi_id"], c["target"], c["unit"])
+    return "" if words is None else (f"（{words}）" if words.endswith("清零") else f"，{words}")
 
 
 def _spending(region: str, month, scope: Scope) -> dict:

@@ -196,11 +196,15 @@ def test_a_change_that_prints_as_zero_is_level_and_fewer_overdue_projects_is_goo
     assert more["change"] == 18.0 and more["change_text"] == "+18.0%"
 
 
-def test_ticker_targets_read_naturally():
+def test_targets_read_naturally_on_the_ticker_and_the_alert_list():
+    from metrics.format import fmt_target
     from metrics.screen_view import _target_words
 
-    cat = load_catalogue()
-    gap = next(k for k in cat.kpis.values() if k.type == "gap")
-    assert _target_words(cat, {"kpi_id": gap.id, "target": 0.0, "unit": gap.unit}) == ""
-    assert _target_words(cat, {"kpi_id": "overdue_projects", "target": 0.0, "unit": "个"}) == "（目标：清零）"
-    assert _target_words(cat, {"kpi_id": "online_handling_rate", "target": 95.0, "unit": "%"}) == "，目标 95.0%"
+    gap = next(k for k in load_catalogue().kpis.values() if k.type == "gap")
+    assert fmt_target(gap.id, 0.0, gap.unit) is None
+    assert fmt_target("overdue_projects", 0.0, "个") == "目标：清零"
+    assert fmt_target("online_handling_rate", 95.0, "%") == "目标 95.0%"
+    assert fmt_target("online_handling_rate", None, "%") is None
+    assert _target_words({"kpi_id": gap.id, "target": 0.0, "unit": gap.unit}) == ""
+    assert _target_words({"kpi_id": "overdue_projects", "target": 0.0, "unit": "个"}) == "（目标：清零）"
+    assert _target_words({"kpi_id": "online_handling_rate", "target": 95.0, "unit": "%"}) == "，目标 95.0%"
