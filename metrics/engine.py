@@ -119,6 +119,24 @@ def _check_scope_for(kpi: Kpi, cat: Catalogue, scope: Scope) -> bool:
     return True
 
 
+def _query_groups(kpis: list[Kpi], cat: Catalogue, scope: Scope, filters: dict[str, object]):
+    """KPIs grouped into one query per relation: KPIs of a fact share it unless one needs the
+    raw detail. Yields (fact, source, filters, restrict_depts, measures over source, KPIs)."""
+    fresh = aggregates_fresh()
+    groups: dict[tuple, list[Kpi]] = {}
+    for kpi in kpis:
+        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+        flt = _filters(base, cat, filters)
+        restrict = _check_scope_for(base, cat, scope)
+        source, _ = source_for(cat.facts[base.fact], cat.measures_of(base), flt, fresh)
+        groups.setdefault((base.fact, source, tuple(sorted(flt.items())), restrict), []).append(kpi)
+    for (fact_name, source, flt, restrict), group in groups.items():
+        fact = cat.facts[fact_name]
+        measures = list({m.name: m for k in group for m in cat.measures_of(k)}.values())
+        _, measures = source_for(fact, measures, dict(flt), fresh)
+        yield fact, source, flt, restrict, measures, group
+
+
 def _check_period(kpi: Kpi, period: str) -> None:
     if period not in kpi.periods:
         allowed = "、".join(period_name(p) for p in kpi.periods)
@@ -311,21 +329,9 @@ def _compute_frame(kpi_ids: tuple, regions: tuple, month: str, period: str, scop
     p = _periods(month, period, last)
     for kpi in kpis:
         _check_period(kpi, period)
-    # one query per relation: KPIs of a fact share it unless one needs the raw detail
-    fresh = aggregates_fresh()
-    groups: dict[tuple, list[Kpi]] = {}
-    for kpi in kpis:
-        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
-        flt = _filters(base, cat, filters or {})
-        restrict = _check_scope_for(base, cat, scope)
-        source, _ = source_for(cat.facts[base.fact], cat.measures_of(base), flt, fresh)
-        groups.setdefault((base.fact, source, tuple(sorted(flt.items())), restrict), []).append(kpi)
     records: dict[str, dict] = {}
     params_common = {"regions": regions, **scope.params(), **_window_params(p)}
-    for (fact_name, source, flt, restrict), group in groups.items():
-        fact = cat.facts[fact_name]
-        measures = list({m.name: m for k in group for m in cat.measures_of(k)}.values())
-        _, measures = source_for(fact, measures, dict(flt), fresh)
+    for fact, source, flt, restrict, measures, group in _query_groups(kpis, cat, scope, filters or {}):
         bases = {b.id: b for b in (cat.kpis[k.base] if k.type == "gap" else k for k in group)}
         ratios = [b for b in bases.values() if b.type == "ratio"]
         sql = windows_sql(fact, measures, dict(flt), restrict, ratios, source=source)
@@ -605,21 +611,10 @@ def _series_many(kpis: list[Kpi], region: str, scope: Scope, start: date, end: d
                  dept: str | None, item: str | None) -> dict[str, pd.DataFrame]:
     cat = load_catalogue()
     last = as_of()[1]
-    groups: dict[tuple, list[Kpi]] = {}
-    fresh = aggregates_fresh()
-    for kpi in kpis:
-        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
-        flt = _filters(base, cat, {"dept": dept, "item": item})
-        restrict = _check_scope_for(base, cat, scope)
-        source, _ = source_for(cat.facts[base.fact], cat.measures_of(base), flt, fresh)
-        groups.setdefault((base.fact, source, tuple(sorted(flt.items())), restrict), []).append(kpi)
     out = {}
     since_january = start.replace(month=1)  # a YTD value needs the months since January
-    for (fact_name, source, flt, restrict), group in groups.items():
-        fact = cat.facts[fact_name]
-        measures = list({m.name: m for k in group for m in cat.measures_of(k)}.values())
-        _, measures = source_for(fact, measures, dict(flt), fresh)
-        raw = _series_rows(fact_name, source, tuple(measures), flt, restrict, region, since_january, end, scope)
+    for fact, source, flt, restrict, measures, group in _query_groups(kpis, cat, scope, {"dept": dept, "item": item}):
+        raw = _series_rows(fact.name, source, tuple(measures), flt, restrict, region, since_january, end, scope)
         for kpi in group:
             out[kpi.id] = _series_values(kpi, cat, raw, region, start, cumulative, last)
     return out

@@ -20,7 +20,7 @@ from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
 from metrics.engine import kpi_series
-from metrics.format import fmt_change, fmt_target, fmt_value, rag_label
+from metrics.format import as_number, fmt_change, fmt_target, fmt_value, rag_label
 from metrics.periods import add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region
@@ -141,15 +141,7 @@ def screen_config(params: dict, *, scope: Scope) -> ScreenConfig:
 # ------------------------------------------------------------------ data
 
 
-def _clean(x):
-    """A JSON-safe number (NaN/NA → None)."""
-    if x is None or x is pd.NA:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return x
-    return None if math.isnan(f) else f
+_clean = as_number  # JSON-safe: NaN and NA become None
 
 
 def _month_label(ym: str) -> str:
