@@ -17,6 +17,7 @@ def on_starting(server):
 
 def post_worker_init(worker):
     # each worker has its own in-process caches: fill the latest month's in the background
-    from app import warm_in_background
+    from app import warm_in_background, warm_on_new_versions
 
     warm_in_background()
+    warm_on_new_versions()

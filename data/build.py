@@ -14,7 +14,8 @@ import pandas as pd
 Frames = pd.DataFrame | Iterable[pd.DataFrame]
 
 
-def _insert_sql(con: duckdb.DuckDBPyConnection, table: str, view: str) -> str:
+def _insert_sql(con: duckdb.DuckDBPyConnection, table: str, view: str, given: Iterable[str]) -> str:
+    """INSERT of the frame's columns (a column it lacks keeps the table's default)."""
     cols = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_name = ? ORDER BY ordinal_position",
@@ -22,6 +23,7 @@ def _insert_sql(con: duckdb.DuckDBPyConnection, table: str, view: str) -> str:
     ).fetchall()
     if not cols:
         raise ValueError(f"表不存在：{table}")
+    cols = [(c, t) for c, t in cols if c in set(given)]
     names = ", ".join(f'"{c}"' for c, _ in cols)
     casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in cols)
     return f"INSERT INTO {table} ({names}) SELECT {casts} FROM {view}"
@@ -42,7 +44,7 @@ def load_tables(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Frames]) ->
                 view = f"_load_{table}"
                 con.register(view, df)
                 try:
-                    con.execute(_insert_sql(con, table, view))
+                    con.execute(_insert_sql(con, table, view, df.columns))
                 finally:
                     con.unregister(view)
                 total += len(df)

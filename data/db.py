@@ -1,19 +1,25 @@
 """The one place that opens DuckDB connections.
 
-Writers (the demo builder, importers, migrations) use :func:`connect_writer`.
+Writers (the publisher, migrations) use :func:`connect_writer` on a staged file.
 The web app and the metric engine read through :func:`query`, which runs on a
 read-only connection with one cursor per thread. Parameters are always bound.
+
+``$COCKPIT_DB`` names the *pointer* (see :mod:`data.versions`): a link to the current
+version file. Readers resolve it on every call (a ``readlink``, microseconds) and open
+the new version when a publish has switched it, so no restart is needed. A request can
+pin the version it started on (:func:`pin`), so it finishes on that version.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import duckdb
 import pandas as pd
@@ -28,16 +34,56 @@ _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": F
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def db_path() -> Path:
-    """The database file: ``$COCKPIT_DB`` or ``data/cockpit.duckdb``."""
+_pinned: contextvars.ContextVar[Path | None] = contextvars.ContextVar("cockpit_db_pinned", default=None)
+
+
+def pointer_path() -> Path:
+    """The database pointer: ``$COCKPIT_DB`` or ``data/cockpit.duckdb``."""
     return Path(os.environ.get("COCKPIT_DB", DEFAULT_DB_PATH))
+
+
+def db_path() -> Path:
+    """The file read now: the pinned version, else the one the pointer names."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
+    p = pointer_path()
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
+
+
+def pin(path: Path | str | None = None) -> contextvars.Token:
+    """Read ``path`` (default: the current version) in this context until :func:`unpin`."""
+    _pinned.set(None)
+    return _pinned.set(Path(path) if path is not None else db_path())
+
+
+def unpin(token: contextvars.Token) -> None:
+    _pinned.reset(token)
+
+
+@contextmanager
+def reading(path: Path | str) -> Iterator[None]:
+    """Read another database file (a staged version) inside the block."""
+    token = _pinned.set(Path(path))
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+        _close_reader(str(path))
 
 
 @contextmanager
 def connect_writer(path: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection, closed on exit. Only builders and importers write."""
-    reset_reader()  # one process may not hold a read-only and a writer handle at once
-    con = duckdb.connect(str(path or db_path()), config=_CONFIG)
+    """A read-write connection, closed on exit. Only the publisher writes, to staged files."""
+    target = str(path or db_path())
+    with _reader_lock:  # one process may not hold a read-only and a writer handle on one file
+        stale = _reader.pop(target, None)
+        if target in _versions_seen:
+            _versions_seen.remove(target)
+    if stale is not None:
+        stale.close()
+        _local.__dict__.pop("cursor", None)
+    con = duckdb.connect(target, config=_CONFIG)
     try:
         yield con
     finally:
@@ -90,20 +136,49 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 _reader_lock = threading.Lock()
 _reader: dict[str, duckdb.DuckDBPyConnection] = {}
+_versions_seen: list[str] = []  # version files opened as current, newest last (at most 2 kept open)
 _local = threading.local()
+_version_hooks: list[Callable[[], None]] = []
+
+
+def on_version_change(hook: Callable[[], None]) -> None:
+    """Call ``hook`` (in the reading thread) whenever readers move to a new version."""
+    _version_hooks.append(hook)
 
 
 def _reader_connection() -> duckdb.DuckDBPyConnection:
     path = str(db_path())
+    changed = False
+    retired: list[duckdb.DuckDBPyConnection] = []
     with _reader_lock:
         con = _reader.get(path)
         if con is None:
             if not Path(path).exists():
                 raise FileNotFoundError(f"数据库文件不存在：{path}（请先运行 python -m data.demo 生成演示数据）")
             con = duckdb.connect(path, read_only=True, config=_CONFIG)
-            _reader.clear()
             _reader[path] = con
-        return con
+            if path == os.path.realpath(pointer_path()):
+                changed = bool(_versions_seen)
+                _versions_seen.append(path)
+                # the previous version stays open for requests still pinned to it; older ones close
+                while len(_versions_seen) > 2:
+                    retired.append(_reader.pop(_versions_seen.pop(0)))
+    for old in retired:
+        old.close()
+    if changed:
+        for hook in _version_hooks:
+            hook()
+    return con
+
+
+def _close_reader(path: str) -> None:
+    with _reader_lock:
+        con = None if path in _versions_seen else _reader.pop(path, None)
+    if con is not None:
+        con.close()
+    cached = getattr(_local, "cursor", None)
+    if cached is not None and cached[0] is con:
+        _local.__dict__.pop("cursor", None)
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
@@ -116,11 +191,12 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 def reset_reader() -> None:
-    """Close the shared read-only connection (after a rebuild, or in tests)."""
+    """Close the shared read-only connections (after a rebuild, or in tests)."""
     with _reader_lock:
         for con in _reader.values():
             con.close()
         _reader.clear()
+        _versions_seen.clear()
     _local.__dict__.pop("cursor", None)
 
 

@@ -1,8 +1,9 @@
 """Build the demo database: ``python -m data.demo [--db PATH] [--province 360000] …``.
 
 The output is deterministic given seed, end month, months, scale and province: no
-clock, no "today". The file is built next to the target and renamed into place only
-when complete, so a failed build never leaves a half-written database behind.
+clock, no "today". The generator produces template-shaped frames per intake family and
+publishes them through the same validation and publish path as an office's uploads
+(data/intake), so a failed build never leaves a half-written database behind.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ import os
 import re
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from data import demo_projects, demo_services
-from data.build import load_tables
-from data.db import connect_writer, db_path, migrate
+from data.db import pointer_path
 from data.demo_reference import DEPARTMENTS, kpi_targets
 from data.tasks import SOURCE as TASK_SOURCE
 from data.tasks import reference_tasks
-from metrics.materialize import aggregates_version, materialize
+from metrics.materialize import aggregates_version  # noqa: F401 — re-exported for callers
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_PROVINCE = "360000"
@@ -152,6 +152,19 @@ def generate(province: str, seed: int, end_month: str, months: int, scale: int,
     return frames, month_idx
 
 
+# the demo's tables that are reference data (loaded before the families are published)
+REFERENCE_TABLES = ("region", "region_closure", "department", "kpi_target", "calendar", "task")
+# the demo's fact tables, grouped by intake family (data/intake/specs)
+FAMILY_TABLES = {
+    "services": ("service_item", "service_monthly"),
+    "hotline": ("hotline_monthly",),
+    "data_resources": ("data_resource_monthly",),
+    "projects": ("project", "project_event"),
+    "spending": ("budget", "payment"),
+    "tasks": ("task_progress",),
+}
+
+
 def build_demo(
     path: Path | str,
     province: str = DEFAULT_PROVINCE,
@@ -163,7 +176,8 @@ def build_demo(
     *,
     _item_limit: int | None = None,
 ) -> dict:
-    """Build the demo database at ``path``; return build statistics.
+    """Build the demo database at ``path`` through the intake (validate, then publish as a
+    new version, exactly as an office's own uploads are); return build statistics.
 
     ``_item_limit`` keeps only that many catalogue items (for fast tests).
     """
@@ -171,7 +185,7 @@ def build_demo(
     province = str(province)
     _check_params(province, end_month, months, scale)
     target = Path(path)
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:
         raise FileExistsError(f"数据库文件已存在：{target}（如需重建请加 --force）")
     params = {"seed": int(seed), "end_month": end_month, "months": int(months), "scale": int(scale),
               "province": province}
@@ -179,45 +193,71 @@ def build_demo(
         params["item_limit"] = int(_item_limit)
     version = data_version(params)
     frames, _ = generate(province, int(seed), end_month, int(months), int(scale), _item_limit)
-    meta = {**{k: str(v) for k, v in params.items()}, "generator_version": GENERATOR_VERSION,
-            "data_version": version}
-    frames["meta"] = pd.DataFrame(sorted(meta.items()), columns=["key", "value"])
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
-    _remove(tmp)
-    try:
-        with connect_writer(tmp) as con:
-            migrate(con)
-            counts = load_tables(con, frames)
-            counts.update(materialize(con))  # the engine's aggregate tables
-            con.execute("CHECKPOINT")
-        os.replace(tmp, target)
-    finally:
-        _remove(tmp)
+    meta = {**{k: str(v) for k, v in params.items()}, "generator_version": GENERATOR_VERSION}
+    reference = {t: frames.pop(t) for t in REFERENCE_TABLES}
+    progress = reference["task"][["task_id", "status", "progress", "progress_note"]].copy()
+    reference["task"] = reference["task"].assign(status="未开始", progress=0, progress_note=None)
+    frames["task_progress"] = progress.assign(evidence_url=None)
+    reference["meta"] = pd.DataFrame(sorted(meta.items()), columns=["key", "value"])
+    published = publish_demo(target, reference, {f: {t: frames[t] for t in tables}
+                                                 for f, tables in FAMILY_TABLES.items()},
+                             data_version=version, updated_at=_demo_published_at(end_month))
     return {
         "path": str(target),
         "data_version": version,
+        "version": published.version,
         "seconds": round(time.perf_counter() - t0, 2),
-        "size_mb": round(target.stat().st_size / 2**20, 1),
-        "rows": counts,
+        "size_mb": round(target.resolve().stat().st_size / 2**20, 1),
+        "rows": published.rows,
         **params,
     }
 
 
-def _remove(path: Path) -> None:
-    for p in (path, path.with_name(path.name + ".wal")):
-        if p.exists():
-            p.unlink()
+def _demo_published_at(end_month: str) -> datetime:
+    """A fixed publication time (the 5th of the month after the end month), so builds repeat."""
+    first = pd.Timestamp(f"{end_month}-01") + pd.DateOffset(months=1)
+    return datetime(first.year, first.month, 5, 9, 0)
+
+
+def publish_demo(target: Path, reference: dict, families: dict, *, data_version: str, updated_at: datetime):
+    """Validate every family like an upload and publish them all as one version."""
+    from data.intake.publish import prepare_frames, publish
+
+    with _pointing_at(target):
+        return publish(prepare_frames(families, reference=reference, actor="演示数据生成器", kind="演示",
+                                      data_version=data_version, updated_at=updated_at),
+                       actor="演示数据生成器")
+
+
+class _pointing_at:
+    """Run the intake against ``target`` (it reads the pointer from ``$COCKPIT_DB``)."""
+
+    def __init__(self, target: Path):
+        self.target = str(target)
+
+    def __enter__(self):
+        self.saved = os.environ.get("COCKPIT_DB")
+        os.environ["COCKPIT_DB"] = self.target
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            os.environ.pop("COCKPIT_DB", None)
+        else:
+            os.environ["COCKPIT_DB"] = self.saved
 
 
 def ensure_database(path: Path | str | None = None) -> bool:
-    """Build the default demo if the database file is missing; return whether it built.
+    """Build the default demo if the database is missing; return whether it built.
 
-    An existing file gets its aggregate tables rebuilt when they follow an older catalogue
-    (after an upgrade the engine would otherwise fall back to the slow raw views)."""
-    target = Path(path) if path is not None else db_path()
+    An existing database is first settled after any interrupted publish, then upgraded (a
+    new version through the same publish path) when its schema or its aggregate tables
+    follow older code than this."""
+    target = Path(path) if path is not None else pointer_path()
     if target.exists():
+        with _pointing_at(target):
+            from data.intake.publish import recover
+
+            recover()
         refresh_aggregates(target)
         return False
     build_demo(target)
@@ -225,21 +265,12 @@ def ensure_database(path: Path | str | None = None) -> bool:
 
 
 def refresh_aggregates(path: Path | str) -> bool:
-    """Rebuild stale aggregate tables in one transaction; return whether it did.
+    """Publish an upgraded version when the schema or the aggregate tables are stale; return
+    whether it did. The version being served is never written."""
+    from data.intake.publish import upgrade
 
-    Skipped (False) when another process holds the file: the engine then reads the views."""
-    try:
-        with connect_writer(path) as con:
-            row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_version'").fetchone()
-            if row and row[0] == aggregates_version():
-                return False
-            con.execute("BEGIN TRANSACTION")
-            materialize(con)
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
-            return True
-    except duckdb.IOException:
-        return False
+    with _pointing_at(Path(path)):
+        return upgrade(actor="启动升级") is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, default=1, help="事实表规模倍数（仅用于性能测试）")
     ap.add_argument("--force", action="store_true", help="覆盖已存在的数据库文件")
     args = ap.parse_args(argv)
-    path = args.db or db_path()
+    path = args.db or pointer_path()
     try:
         stats = build_demo(path, args.province, args.seed, args.end_month, args.months, args.scale, args.force)
     except DemoError as exc:
@@ -261,11 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
-    rows = stats["rows"]
     print(f"已生成演示数据库：{stats['path']}（{stats['size_mb']} MB，用时 {stats['seconds']} 秒，"
-          f"数据版本 {stats['data_version']}）")
-    for table, n in rows.items():
-        print(f"  {table:<24}{n:>12,}")
+          f"版本 v{stats['version']}，数据版本 {stats['data_version']}，{stats['rows']:,} 行经导入校验发布）")
     return 0
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from data.intake.cli import main
+
+sys.exit(main())

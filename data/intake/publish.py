@@ -1,0 +1,408 @@
+"""Publish validated data as a new database version: the one write path.
+
+Whoever starts it (the 数据管理 page, the CLI, a 填报 form, the demo generator):
+
+1. :func:`prepare` copies the current version to a private staging file and, there, in one
+   transaction: applies each sheet (replace its partitions, upsert by key, or update),
+   extends the calendar, records freshness, checks the invariants and refreshes the
+   aggregates of the months touched; then CHECKPOINTs. The preview (rows added, changed
+   and removed per month and county; the province KPIs that move) is read from that staged
+   file, so what a clerk reviews is exactly what will be published.
+2. :func:`publish` takes the publish lock, checks that nothing was published since the
+   change was prepared, renames the staged file to its version name and switches the
+   pointer (:mod:`data.versions`). Serving processes open the new version on their next
+   request.
+
+A ``kill -9`` at any point leaves the pointer on the old version or the new one; what is
+left over is removed by :func:`recover` at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from data import db, opstore, versions
+from data.build import load_tables
+from data.intake.apply import apply_sheet, record_freshness, touched_months
+from data.intake.errors import IntakeError, Problem
+
+KEEP_VERSIONS = int(os.environ.get("COCKPIT_KEEP_VERSIONS", "10"))
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+@dataclass
+class Prepared:
+    """A change applied to a staged copy, waiting for 发布."""
+
+    token: str
+    families: list[str]
+    base_version: int | None
+    version: int
+    import_id: int | None
+    actor: str
+    created_at: str
+    diff: list[dict] = field(default_factory=list)        # period, county_code, added, changed, removed
+    kpi_moves: list[dict] = field(default_factory=list)   # kpi, name, month, period, before, after, unit
+    warnings: list[str] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.diff
+
+    def totals(self) -> dict[str, int]:
+        return {k: sum(int(d[k]) for d in self.diff) for k in ("added", "changed", "removed")}
+
+
+def _store() -> versions.Store:
+    return versions.store_for(db.pointer_path())
+
+
+def _meta_path(store: versions.Store, token: str) -> Path:
+    return store.staging / f"{token}.json"
+
+
+def _write_meta(store: versions.Store, prepared: Prepared) -> None:
+    path = _meta_path(store, prepared.token)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(prepared), ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_prepared(token: str) -> Prepared:
+    """A prepared change by its token (from any process); an unknown token is a 4xx-style error."""
+    if not token or not token.isalnum() or len(token) > 64:
+        raise IntakeError([Problem("", None, None, "发布凭据无效，请重新上传并校验")])
+    path = _meta_path(_store(), token)
+    if not path.exists():
+        raise IntakeError([Problem("", None, None, "该次校验结果已过期或已处理，请重新上传并校验")])
+    return Prepared(**json.loads(path.read_text(encoding="utf-8")))
+
+
+# ---------------------------------------------------------------- prepare
+
+
+def next_version(store: versions.Store) -> int:
+    registered = [v["version"] for v in opstore.versions(str(store.pointer))]
+    return max([*versions.numbers(store), *registered], default=0) + 1
+
+
+def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int | None = None,
+            reference: dict[str, pd.DataFrame] | None = None, validate=None, data_version: str | None = None,
+            updated_at: datetime | None = None, rebuild_aggregates: bool = False) -> Prepared:
+    """Apply ``frames`` (family → sheet key → validated DataFrame or list of chunks) to a staged
+    copy of the current version and return the preview.
+
+    ``reference`` (table → rows) starts from an empty file instead of the current version,
+    filled with those tables first (the demo's regions, departments, targets); ``validate(con,
+    frames)``, when given, validates the frames against the staged file before they are applied."""
+    store = _store()
+    store.ensure_dirs()
+    versions.adopt_plain_file(store)
+    base = versions.current_number(store)
+    token = secrets.token_hex(12)
+    staged = store.staging / f"{token}.duckdb" if reference is not None else versions.stage_copy(store, token)
+    number = next_version(store)
+    stamp = updated_at or datetime.now().replace(microsecond=0)
+    try:
+        with db.connect_writer(staged) as con:
+            db.migrate(con)
+            if reference is not None:
+                load_tables(con, reference)
+            if validate is not None:
+                frames = validate(con, frames)
+            diff, touched, rows = _apply(con, frames, version=number, updated_at=stamp, rebuild=rebuild_aggregates,
+                                   data_version=data_version or f"v{number}-{token[:8]}")
+            con.execute("CHECKPOINT")
+            diff = _with_region_names(con, diff)
+        prepared = Prepared(token=token, families=sorted(frames), base_version=base, version=number,
+                            import_id=import_id, actor=actor, created_at=stamp.isoformat(), diff=diff, rows=rows)
+        if reference is None and prepared.diff:
+            prepared.kpi_moves = kpi_moves(versions.current(store), staged, sorted(touched))
+        _write_meta(store, prepared)
+        return prepared
+    except BaseException:
+        _remove_staged(store, token)
+        raise
+
+
+def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: str, scope=None,
+                   reference: dict[str, pd.DataFrame] | None = None, data_version: str | None = None,
+                   updated_at: datetime | None = None, today: date | None = None) -> Prepared:
+    """Validate frames that did not come from a file (the demo, a 填报 grid) and prepare them,
+    recording the attempt in the import history; invalid frames raise :class:`IntakeError`."""
+    from data.intake.validate import ValidationContext, validate_frames
+    from data.scope import Scope
+
+    import_id = opstore.log_start(kind=kind, source_name=f"{kind}：{'、'.join(families)}", actor=actor,
+                                  family=",".join(families))
+
+    def validate(con, frames):
+        root = con.execute("SELECT code FROM region WHERE parent_code IS NULL").fetchone()[0]
+        ctx = ValidationContext(con=con, scope=scope or Scope.province(root), today=today or date.today())
+        out = {}
+        for family, sheets in frames.items():
+            report = validate_frames(family, sheets, ctx, source=kind)
+            if report.errors:
+                opstore.log_update(import_id, outcome="已拒绝", summary=summary_of(report))
+                raise IntakeError(report.errors)
+            out[family] = report.frames
+        return out
+
+    try:
+        prepared = prepare(families, actor=actor, import_id=import_id, reference=reference, validate=validate,
+                           data_version=data_version, updated_at=updated_at)
+    except IntakeError:
+        raise
+    except BaseException as exc:
+        opstore.log_update(import_id, outcome="失败", summary={"error": type(exc).__name__})
+        raise
+    opstore.log_update(import_id, outcome="待发布", rows=prepared.rows, summary={"totals": prepared.totals()})
+    return prepared
+
+
+def summary_of(report) -> dict:
+    """What the import history keeps of a validation report."""
+    return {"errors": len(report.errors), "warnings": len(report.warnings),
+            "first": [str(p) for p in [*report.errors, *report.warnings][:20]]}
+
+
+def _with_region_names(con: duckdb.DuckDBPyConnection, diff: list[dict]) -> list[dict]:
+    names = {code: (name, parent) for code, name, parent in
+             con.execute("SELECT code, name, parent_code FROM region").fetchall()}
+    for d in diff:
+        name, parent = names.get(d["county_code"], (None, None))
+        d["county_name"] = name
+        d["city_code"] = parent
+        d["city_name"] = names.get(parent, (None, None))[0] if parent else None
+    return diff
+
+
+def _apply(con: duckdb.DuckDBPyConnection, frames: dict, *, version: int, data_version: str,
+           updated_at: datetime, rebuild: bool = False) -> tuple[list[dict], set[date], int]:
+    from data.intake.spec import load_families
+
+    families = load_families()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        changes = []
+        for family, sheets in frames.items():
+            for sheet in families[family].sheets:
+                if sheet.key in sheets:
+                    changes += apply_sheet(con, sheet, sheets[sheet.key])
+        touched, agg_months = touched_months(con, changes)
+        con.execute("CREATE OR REPLACE TEMP TABLE _touched_months (month DATE)")
+        if touched:
+            con.executemany("INSERT INTO _touched_months VALUES (?)", [[m] for m in sorted(touched)])
+        for family in frames:
+            record_freshness(con, family, updated_at=updated_at, version=version)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('data_version', ?)", [data_version])
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('published_at', ?)", [updated_at.isoformat()])
+        _check(con, "invariants.sql")
+        from metrics.materialize import materialize
+
+        materialize(con, months=None if rebuild else agg_months)
+        _check(con, "aggregates_check.sql")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return [d for c in changes for d in c.diff], touched, sum(c.rows for c in changes)
+
+
+def _check(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    bad = con.execute(db.read_sql(SQL_DIR / name)).fetchall()
+    if bad:
+        lines = [f"{rule}：{detail}" for rule, detail in bad]
+        raise IntakeError([Problem("", None, None, f"数据一致性检查未通过，未发布：{line}") for line in lines])
+
+
+def kpi_moves(before: Path | None, after: Path, months: list[date]) -> list[dict]:
+    """The province-level KPIs whose value differs between two files, for the latest touched
+    month (累计 and 当月), read through the metric engine itself."""
+    from data.scope import Scope
+    from metrics.catalogue import load_catalogue
+    from metrics.regions import as_of, root_region
+
+    def values(path: Path, month: date) -> tuple[str, dict]:
+        with db.reading(path):
+            root = root_region()
+            if month > as_of()[1]:
+                return root, {}
+            scope = Scope.province(root)
+            out = {}
+            for period in ("ytd", "month"):
+                for r in _results(ids, root, month, period, scope=scope):
+                    out[(r.kpi_id, period)] = r
+            return root, out
+
+    from metrics.engine import kpi_results as _results
+
+    if before is None:
+        return []
+    ids = [k.id for k in load_catalogue().kpis.values()]
+    with db.reading(after):
+        month = max(months) if months else as_of()[1]
+    _, old = values(before, month)
+    _, new = values(after, month)
+    moves = []
+    for key, r in new.items():
+        o = old.get(key)
+        ov = None if o is None else o.value
+        if ov is None and r.value is None:
+            continue
+        if ov is None or r.value is None or round(ov, 6) != round(r.value, 6):
+            moves.append({"kpi": r.kpi_id, "name": r.name, "month": month.strftime("%Y-%m"), "period": key[1],
+                          "period_name": "累计" if key[1] == "ytd" else "当月", "before": ov, "after": r.value,
+                          "unit": r.unit})
+    return sorted(moves, key=lambda m: (m["period"] != "ytd", m["kpi"]))
+
+
+# ---------------------------------------------------------------- publish
+
+
+@dataclass
+class Published:
+    version: int
+    data_version: str
+    previous: int | None
+    rows: int = 0
+
+
+def publish(prepared: Prepared | str, *, actor: str) -> Published:
+    """Make a prepared change the current version (atomic); refuse when another publish came first."""
+    store = _store()
+    prepared = load_prepared(prepared) if isinstance(prepared, str) else prepared
+    token = prepared.token
+    staged = store.staging / f"{token}.duckdb"
+    with versions.publish_lock(store):
+        current = versions.current_number(store)
+        if prepared.base_version != current:
+            _remove_staged(store, token)
+            raise versions.PublishConflict(
+                f"校验后数据已被更新（当前版本 v{current}，校验基于 v{prepared.base_version}），请重新上传并校验")
+        if not staged.exists():
+            raise IntakeError([Problem("", None, None, "该次校验结果已过期，请重新上传并校验")])
+        opstore.register_version(str(store.pointer), prepared.version, status="发布中",
+                                 import_id=prepared.import_id, data_version_id="")
+        target = versions.promote(store, staged, prepared.version)
+        versions.switch(store, target)
+        opstore.set_version_status(str(store.pointer), prepared.version, "已发布")
+        _meta_path(store, token).unlink(missing_ok=True)
+        if prepared.import_id is not None:
+            opstore.log_update(prepared.import_id, outcome="已发布", version=prepared.version)
+        _prune(store)
+    return Published(prepared.version, _data_version_of(target), current, prepared.rows)
+
+
+def upgrade(*, actor: str) -> Published | None:
+    """Publish the current data again when its schema (migrations) or its aggregate tables
+    follow older code; None when it is up to date."""
+    from metrics.materialize import aggregates_version
+
+    store = _store()
+    cur = versions.current(store)
+    if cur is None:
+        return None
+    con = duckdb.connect(str(cur), read_only=True, config=db._CONFIG)
+    try:
+        applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+        row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_version'").fetchone()
+    finally:
+        con.close()
+    if applied >= {v for v, _, _ in db.migrations()} and row and row[0] == aggregates_version():
+        return None
+    import_id = opstore.log_start(kind="升级", source_name="结构与汇总表升级", actor=actor,
+                                  base_version=versions.current_number(store))
+    prepared = prepare({}, actor=actor, import_id=import_id, rebuild_aggregates=True)
+    return publish(prepared, actor=actor)
+
+
+def discard(token: str) -> None:
+    """Drop a prepared change (the clerk cancelled)."""
+    store = _store()
+    prepared = load_prepared(token)
+    _remove_staged(store, token)
+    if prepared.import_id is not None:
+        opstore.log_update(prepared.import_id, outcome="已放弃")
+
+
+def rollback(version: int, *, actor: str) -> Published:
+    """Point the database back at an earlier published version (itself recorded in the history)."""
+    store = _store()
+    with versions.publish_lock(store):
+        known = {v["version"]: v for v in opstore.versions(str(store.pointer))}
+        target = store.version_file(version)
+        if known.get(version, {}).get("status") != "已发布" or not target.exists():
+            kept = ", ".join(f"v{n}" for n in available_versions())
+            raise IntakeError([Problem("", None, None, f"版本 v{version} 不存在或已清理；可回滚的版本：{kept or '无'}")])
+        current = versions.current_number(store)
+        import_id = opstore.log_start(kind="回滚", source_name=f"回滚至 v{version}", actor=actor,
+                                      base_version=current)
+        versions.switch(store, target)
+        opstore.log_update(import_id, outcome="已发布", version=version)
+    return Published(version, _data_version_of(target), current)
+
+
+def available_versions() -> list[int]:
+    """Published versions whose files are kept, newest first."""
+    store = _store()
+    on_disk = set(versions.numbers(store))
+    return [v["version"] for v in opstore.versions(str(store.pointer))
+            if v["status"] == "已发布" and v["version"] in on_disk]
+
+
+def _data_version_of(path: Path) -> str:
+    con = duckdb.connect(str(path), read_only=True, config=db._CONFIG)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return row[0] if row else "unversioned"
+    finally:
+        con.close()
+
+
+def _prune(store: versions.Store) -> None:
+    published = [v["version"] for v in opstore.versions(str(store.pointer)) if v["status"] == "已发布"]
+    for n in versions.prune(store, published, KEEP_VERSIONS):
+        opstore.set_version_status(str(store.pointer), n, "已清理")
+
+
+def _remove_staged(store: versions.Store, token: str) -> None:
+    for suffix in (".duckdb", ".duckdb.wal", ".json", ".json.tmp"):
+        (store.staging / f"{token}{suffix}").unlink(missing_ok=True)
+
+
+def recover() -> list[Path]:
+    """At start: settle what an interrupted publish left (the pointer is the truth) and remove
+    orphan files. Returns the removed paths."""
+    store = _store()
+    if not store.directory.exists():
+        return []
+    with versions.publish_lock(store):
+        cur = versions.current_number(store)
+        for v in opstore.versions(str(store.pointer)):
+            if v["status"] == "发布中":
+                opstore.set_version_status(str(store.pointer), v["version"],
+                                           "已发布" if v["version"] == cur else "已放弃")
+        if cur is not None and cur not in {v["version"] for v in opstore.versions(str(store.pointer))}:
+            opstore.register_version(str(store.pointer), cur, status="已发布", import_id=None,
+                                     data_version_id="")  # adopted from a plain file
+        published = {v["version"] for v in opstore.versions(str(store.pointer)) if v["status"] == "已发布"}
+        return versions.cleanup(store, published)
+
+
+def reset_store(pointer: Path) -> None:
+    """Remove a database and all its versions (the demo's ``--force``)."""
+    store = versions.store_for(pointer)
+    if store.pointer.is_symlink() or store.pointer.exists():
+        store.pointer.unlink()
+    shutil.rmtree(store.directory, ignore_errors=True)
