@@ -161,7 +161,7 @@ FAMILY_TABLES = {
     "data_resources": ("data_resource_monthly",),
     "projects": ("project", "project_event"),
     "spending": ("budget", "payment"),
-    "tasks": ("task_progress",),
+    "tasks": ("task",),
 }
 
 
@@ -195,9 +195,10 @@ def build_demo(
     frames, _ = generate(province, int(seed), end_month, int(months), int(scale), _item_limit)
     meta = {**{k: str(v) for k, v in params.items()}, "generator_version": GENERATOR_VERSION}
     reference = {t: frames.pop(t) for t in REFERENCE_TABLES}
+    # the tasks are reference data; their progress is reported through the 督办 family
     progress = reference["task"][["task_id", "status", "progress", "progress_note"]].copy()
     reference["task"] = reference["task"].assign(status="未开始", progress=0, progress_note=None)
-    frames["task_progress"] = progress.assign(evidence_url=None)
+    frames["task"] = progress.assign(evidence_url=None)
     reference["meta"] = pd.DataFrame(sorted(meta.items()), columns=["key", "value"])
     published = publish_demo(target, reference, {f: {t: frames[t] for t in tables}
                                                  for f, tables in FAMILY_TABLES.items()},

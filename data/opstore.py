@@ -56,7 +56,7 @@ data_version = Table(
     "data_version",
     metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("store", String(512), primary_key=True),  # the pointer path: one opstore may serve several
+    Column("store", String(128), primary_key=True),  # the pointer's name: one opstore may serve several
     Column("status", String(16), nullable=False),    # 发布中 / 已发布 / 已放弃
     Column("created_at", DateTime, nullable=False),
     Column("import_id", Integer),

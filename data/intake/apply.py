@@ -36,6 +36,10 @@ AGGREGATE_SOURCES = {
 }
 
 
+# register tables that place a row of another sheet in a county (an event → its project)
+REGISTERS = {"project_id": "project"}
+
+
 @dataclass
 class SheetChange:
     table: str
@@ -81,15 +85,20 @@ def _match(left: str, right: str, cols) -> str:
 
 
 def _diff(con, sheet, table: str, incoming: str, cols: list[str]) -> list[dict]:
-    keys = list(sheet.key_columns)
+    keys = list(sheet.keys)
     scope_cols = list(sheet.partition) if sheet.mode == "partition" else keys
     other = [c for c in cols if c not in keys]
     differs = " OR ".join(f'o."{c}" IS DISTINCT FROM n."{c}"' for c in other) or "false"
-    coalesced = lambda c: f'coalesce(n."{c}", o."{c}")' if c else "NULL"  # noqa: E731
+    coalesced = lambda c: f'coalesce(n."{c}", o."{c}")' if c in cols else "NULL"  # noqa: E731
+    region = coalesced(sheet.region_column)
+    if sheet.region_column not in cols and sheet.region_via in REGISTERS:  # e.g. an event's project
+        reg = REGISTERS[sheet.region_via]
+        region = (f'(SELECT r."{sheet.region_column}" FROM {reg} AS r'
+                  f' WHERE r."{sheet.region_via}" = {coalesced(sheet.region_via)})')
     sql = _render(
         "diff.sql", table=table, incoming=incoming, cols=", ".join(f'"{c}"' for c in cols),
         scope_match=_match("i", "t", scope_cols), period=coalesced(sheet.month_column),
-        region=coalesced(sheet.region_column), key1=f'"{keys[0]}"', differs=differs,
+        region=region, key1=f'"{keys[0]}"', differs=differs,
         key_match=_match("o", "n", keys))
     out = []
     for period, county, added, changed, removed in con.execute(sql).fetchall():
@@ -101,7 +110,7 @@ def _diff(con, sheet, table: str, incoming: str, cols: list[str]) -> list[dict]:
 
 
 def _write(con, sheet, table: str, incoming: str, cols: list[str]) -> None:
-    keys = list(sheet.key_columns)
+    keys = list(sheet.keys)
     other = [c for c in cols if c not in keys]
     if sheet.mode == "partition":
         sql = _render("write_partition.sql", table=table, incoming=incoming,
@@ -121,7 +130,7 @@ def _write(con, sheet, table: str, incoming: str, cols: list[str]) -> None:
 
 def apply_sheet(con: duckdb.DuckDBPyConnection, sheet, value) -> list[SheetChange]:
     """Diff and write one sheet's validated rows; return what changed."""
-    table = sheet.table
+    table = sheet.key
     cols = [c.name for c in sheet.columns if c.stored]
     incoming = _stage_incoming(con, table, cols, value)
     change = SheetChange(table=table, diff=_diff(con, sheet, table, incoming, cols),

@@ -35,7 +35,7 @@ def _month(text: str) -> date:
         y, m = text.split("-")
         return date(int(y), int(m), 1)
     except ValueError as exc:
-        raise IntakeError.single(f"月份格式应为 YYYY-MM：{text!r}") from exc
+        raise IntakeError(f"月份格式应为 YYYY-MM：{text!r}") from exc
 
 
 def _err(*lines: str) -> None:
@@ -70,7 +70,7 @@ def cmd_load(args) -> int:
     path = Path(args.file)
     data = path.read_bytes() if path.is_file() else b""
     if not path.is_file():
-        raise IntakeError.single(f"文件不存在：{path}")
+        raise IntakeError(f"文件不存在：{path}")
     actor = _actor(args.actor)
     result = check_upload(data, path.name, scope=_scope(args.scope), actor=actor, region=args.region,
                           family=args.family)
@@ -139,7 +139,7 @@ def cmd_rollback(args) -> int:
 
     text = args.version.lstrip("vV")
     if not text.isdigit():
-        raise IntakeError.single(f"版本号应为数字，如 7 或 v7：{args.version!r}")
+        raise IntakeError(f"版本号应为数字，如 7 或 v7：{args.version!r}")
     done = rollback(int(text), actor=_actor(args.actor))
     print(f"已回滚：当前版本 v{done.version}（此前 v{done.previous}）")
     return 0

@@ -67,6 +67,12 @@ def _store() -> versions.Store:
     return versions.store_for(db.pointer_path())
 
 
+def _key(store: versions.Store) -> str:
+    """The registry's name for a store: the pointer's name, so that an install can move and
+    every node of a deployment (each with its own local copy) shares one version history."""
+    return store.pointer.stem
+
+
 def _meta_path(store: versions.Store, token: str) -> Path:
     return store.staging / f"{token}.json"
 
@@ -92,7 +98,7 @@ def load_prepared(token: str) -> Prepared:
 
 
 def next_version(store: versions.Store) -> int:
-    registered = [v["version"] for v in opstore.versions(str(store.pointer))]
+    registered = [v["version"] for v in opstore.versions(_key(store))]
     return max([*versions.numbers(store), *registered], default=0) + 1
 
 
@@ -292,11 +298,11 @@ def publish(prepared: Prepared | str, *, actor: str) -> Published:
                 f"校验后数据已被更新（当前版本 v{current}，校验基于 v{prepared.base_version}），请重新上传并校验")
         if not staged.exists():
             raise IntakeError([Problem("", None, None, "该次校验结果已过期，请重新上传并校验")])
-        opstore.register_version(str(store.pointer), prepared.version, status="发布中",
+        opstore.register_version(_key(store), prepared.version, status="发布中",
                                  import_id=prepared.import_id, data_version_id="")
         target = versions.promote(store, staged, prepared.version)
         versions.switch(store, target)
-        opstore.set_version_status(str(store.pointer), prepared.version, "已发布")
+        opstore.set_version_status(_key(store), prepared.version, "已发布")
         _meta_path(store, token).unlink(missing_ok=True)
         if prepared.import_id is not None:
             opstore.log_update(prepared.import_id, outcome="已发布", version=prepared.version)
@@ -340,7 +346,7 @@ def rollback(version: int, *, actor: str) -> Published:
     """Point the database back at an earlier published version (itself recorded in the history)."""
     store = _store()
     with versions.publish_lock(store):
-        known = {v["version"]: v for v in opstore.versions(str(store.pointer))}
+        known = {v["version"]: v for v in opstore.versions(_key(store))}
         target = store.version_file(version)
         if known.get(version, {}).get("status") != "已发布" or not target.exists():
             kept = ", ".join(f"v{n}" for n in available_versions())
@@ -357,7 +363,7 @@ def available_versions() -> list[int]:
     """Published versions whose files are kept, newest first."""
     store = _store()
     on_disk = set(versions.numbers(store))
-    return [v["version"] for v in opstore.versions(str(store.pointer))
+    return [v["version"] for v in opstore.versions(_key(store))
             if v["status"] == "已发布" and v["version"] in on_disk]
 
 
@@ -371,9 +377,9 @@ def _data_version_of(path: Path) -> str:
 
 
 def _prune(store: versions.Store) -> None:
-    published = [v["version"] for v in opstore.versions(str(store.pointer)) if v["status"] == "已发布"]
+    published = [v["version"] for v in opstore.versions(_key(store)) if v["status"] == "已发布"]
     for n in versions.prune(store, published, KEEP_VERSIONS):
-        opstore.set_version_status(str(store.pointer), n, "已清理")
+        opstore.set_version_status(_key(store), n, "已清理")
 
 
 def _remove_staged(store: versions.Store, token: str) -> None:
@@ -381,23 +387,24 @@ def _remove_staged(store: versions.Store, token: str) -> None:
         (store.staging / f"{token}{suffix}").unlink(missing_ok=True)
 
 
-def recover() -> list[Path]:
-    """At start: settle what an interrupted publish left (the pointer is the truth) and remove
-    orphan files. Returns the removed paths."""
+def recover(*, at_start: bool = True) -> list[Path]:
+    """Settle what an interrupted publish left (the pointer is the truth) and remove orphan
+    files; at a start, prepared previews are dropped too (their clerk must upload again).
+    Returns the removed paths."""
     store = _store()
     if not store.directory.exists():
         return []
     with versions.publish_lock(store):
         cur = versions.current_number(store)
-        for v in opstore.versions(str(store.pointer)):
+        for v in opstore.versions(_key(store)):
             if v["status"] == "发布中":
-                opstore.set_version_status(str(store.pointer), v["version"],
+                opstore.set_version_status(_key(store), v["version"],
                                            "已发布" if v["version"] == cur else "已放弃")
-        if cur is not None and cur not in {v["version"] for v in opstore.versions(str(store.pointer))}:
-            opstore.register_version(str(store.pointer), cur, status="已发布", import_id=None,
+        if cur is not None and cur not in {v["version"] for v in opstore.versions(_key(store))}:
+            opstore.register_version(_key(store), cur, status="已发布", import_id=None,
                                      data_version_id="")  # adopted from a plain file
-        published = {v["version"] for v in opstore.versions(str(store.pointer)) if v["status"] == "已发布"}
-        return versions.cleanup(store, published)
+        published = {v["version"] for v in opstore.versions(_key(store)) if v["status"] == "已发布"}
+        return versions.cleanup(store, published, staged_older_than=0 if at_start else 6 * 3600)
 
 
 def reset_store(pointer: Path) -> None:
