@@ -110,7 +110,8 @@ def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int 
 
     ``reference`` (table → rows) starts from an empty file instead of the current version,
     filled with those tables first (the demo's regions, departments, targets); ``validate(con,
-    frames)``, when given, validates the frames against the staged file before they are applied."""
+    family, sheets)``, when given, validates each family's frames against the staged file just
+    before they are applied (so spending sees the projects applied before it)."""
     store = _store()
     store.ensure_dirs()
     versions.adopt_plain_file(store)
@@ -124,10 +125,8 @@ def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int 
             db.migrate(con)
             if reference is not None:
                 load_tables(con, reference)
-            if validate is not None:
-                frames = validate(con, frames)
             diff, touched, rows = _apply(con, frames, version=number, updated_at=stamp, rebuild=rebuild_aggregates,
-                                   data_version=data_version or f"v{number}-{token[:8]}")
+                                         data_version=data_version or f"v{number}-{token[:8]}", validate=validate)
             con.execute("CHECKPOINT")
             diff = _with_region_names(con, diff)
         prepared = Prepared(token=token, families=sorted(frames), base_version=base, version=number,
@@ -152,17 +151,14 @@ def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: 
     import_id = opstore.log_start(kind=kind, source_name=f"{kind}：{'、'.join(families)}", actor=actor,
                                   family=",".join(families))
 
-    def validate(con, frames):
+    def validate(con, family, sheets):
         root = con.execute("SELECT code FROM region WHERE parent_code IS NULL").fetchone()[0]
         ctx = ValidationContext(con=con, scope=scope or Scope.province(root), today=today or date.today())
-        out = {}
-        for family, sheets in frames.items():
-            report = validate_frames(family, sheets, ctx, source=kind)
-            if report.errors:
-                opstore.log_update(import_id, outcome="已拒绝", summary=summary_of(report))
-                raise IntakeError(report.errors)
-            out[family] = report.frames
-        return out
+        report = validate_frames(family, sheets, ctx, source=kind)
+        if report.errors:
+            opstore.log_update(import_id, outcome="已拒绝", summary=summary_of(report))
+            raise IntakeError(report.errors)
+        return report.frames
 
     try:
         prepared = prepare(families, actor=actor, import_id=import_id, reference=reference, validate=validate,
@@ -193,15 +189,20 @@ def _with_region_names(con: duckdb.DuckDBPyConnection, diff: list[dict]) -> list
     return diff
 
 
+# registers first: a payment's project must exist when the payments are checked
+FAMILY_ORDER = ("services", "projects", "spending", "hotline", "data_resources", "tasks")
+
+
 def _apply(con: duckdb.DuckDBPyConnection, frames: dict, *, version: int, data_version: str,
-           updated_at: datetime, rebuild: bool = False) -> tuple[list[dict], set[date], int]:
+           updated_at: datetime, rebuild: bool = False, validate=None) -> tuple[list[dict], set[date], int]:
     from data.intake.spec import load_families
 
     families = load_families()
     con.execute("BEGIN TRANSACTION")
     try:
         changes = []
-        for family, sheets in frames.items():
+        for family in sorted(frames, key=FAMILY_ORDER.index):
+            sheets = frames[family] if validate is None else validate(con, family, frames[family])
             for sheet in families[family].sheets:
                 if sheet.key in sheets:
                     changes += apply_sheet(con, sheet, sheets[sheet.key])
@@ -319,7 +320,10 @@ def upgrade(*, actor: str) -> Published | None:
     cur = versions.current(store)
     if cur is None:
         return None
-    con = duckdb.connect(str(cur), read_only=True, config=db._CONFIG)
+    try:
+        con = duckdb.connect(str(cur), read_only=True, config=db._CONFIG)
+    except duckdb.IOException:
+        return None  # another process holds the file for writing: leave it alone
     try:
         applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
         row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_version'").fetchone()
