@@ -16,6 +16,7 @@ from metrics.catalogue import load_catalogue
 from metrics.engine import KpiResult, kpi_regions, kpi_results, kpi_series
 from metrics.errors import user_message
 from metrics.format import as_number
+from metrics.freshness import LATE_TEXT, Freshness, freshness_groups, kpis_freshness
 from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of, children, descendants, get_region
 from metrics.rules import alert_summary, project_alerts
@@ -53,10 +54,22 @@ class Briefing:
     highlight_lines: list[str] = field(default_factory=list)
     problem_lines: list[str] = field(default_factory=list)
     outlook_lines: list[str] = field(default_factory=list)
+    freshness: list[Freshness] = field(default_factory=list)  # the families the briefing reports
 
     @property
     def title(self) -> str:
         return f"{self.region_name}数字政府建设月度简报"
+
+    @property
+    def freshness_groups(self) -> list[tuple[str, str, str]]:
+        """(families, 数据截至 … · 更新于 …, 数据未按期更新 or "") for the cover."""
+        return freshness_groups(self.freshness)
+
+    @property
+    def running_line(self) -> str:
+        """The running head (PDF) and foot (PPTX); every page says when some data is late."""
+        late = f" · {LATE_TEXT}" if any(f.late for f in self.freshness) else ""
+        return f"{self.region_name} · {self.month_label} · 月度简报{late}"
 
 
 _f = as_number
@@ -190,6 +203,7 @@ def briefing_content(region: str, month: str, *, scope: Scope) -> Briefing:
         month_label=f"{m.year}年{m.month}月", period_label=ytd[0].period_label, as_of=ytd[0].as_of,
         kpis=kpis, money=money, children=frames, child_level=child_level, trend=trend, map_frame=map_frame,
     )
+    b.freshness = kpis_freshness([*ids, MONEY_KPI] if money else ids)
     b.highlights = _highlights(kpis, frames)
     b.problems = _problems(reg, m, kpis, frames, scope)
     b.problems["tail_counties"] = _tail(map_frame, cat.kpi(LEAD_KPI)) if reg.level == "province" else None

@@ -44,6 +44,8 @@ figure { margin: 6pt 0 10pt; page-break-inside: avoid; text-align: center; }
 figure img { width: 100%; }
 figcaption { font-family: 'Noto Sans CJK SC'; font-size: 10.5pt; line-height: 15pt; color: #444; }
 .note { font-family: 'Noto Sans CJK SC'; font-size: 10pt; line-height: 15pt; color: #555; text-indent: 0; }
+.fresh { display: block; font-size: 10pt; line-height: 15pt; color: #555; }
+.late { color: #b22222; font-weight: 700; }
 """
 
 
@@ -103,18 +105,26 @@ def _figure(png: bytes, caption: str) -> str:
     return f"<figure><img src='data:image/png;base64,{data}'><figcaption>{_e(caption)}</figcaption></figure>"
 
 
+def _freshness(b) -> str:
+    """The cover's freshness: a line per family group, a late one's mark in red."""
+    return "".join(f"<span class='fresh'>{_e(labels)}：{_e(text)}"
+                   + (f" · <span class='late'>{_e(late)}</span>" if late else "") + "</span>"
+                   for labels, text, late in b.freshness_groups)
+
+
 def to_html(b, images: dict[str, bytes] | None = None) -> str:
     """The whole briefing; ``images`` (name → PNG) are placed after the sections they illustrate."""
     images = images or {}
     captions = {"progress": f"图1 {b.region_name}主要指标完成进度（{b.period_label}）",
                 "trend": f"图2 {b.region_name}网上可办率累计走势（{b.month_label[:5]}）",
                 "map": f"图3 各县（市、区）网上可办率（{b.period_label}累计）"}
-    head = f"{b.region_name} · {b.month_label} · 月度简报".replace('"', "")
+    head = b.running_line.replace('"', "")
     css = CSS.replace("__HEAD__", head)
     parts = [f"<html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(b.title)}</title><style>{css}</style>"
              "</head><body>",
              f"<h1>{_e(b.title)}</h1>",
-             f"<div class='meta'>{_e(b.month_label)}（数据期：{_e(b.period_label)}；数据截至{_e(b.as_of)}）</div>",
+             f"<div class='meta'>{_e(b.month_label)}（数据期：{_e(b.period_label)}；数据截至{_e(b.as_of)}）"
+             f"{_freshness(b)}</div>",
              f"<h2>{SECTIONS[0]}</h2>", *(f"<p>{_e(p)}</p>" for p in b.paragraphs),
              f"<h2>{SECTIONS[1]}</h2>",
              _table(KPI_HEADER, kpi_table_rows(b), rag_col=5, rags=[k.get("rag") for k in b.kpis]),

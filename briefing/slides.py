@@ -115,8 +115,23 @@ def _title(slide, text: str, b) -> None:
     line.line.color.rgb = SEAL
     line.line.width = Pt(2)
     _textbox(slide, MARGIN, H - Inches(0.5), W - 2 * MARGIN, Inches(0.4),
-             [f"{b.region_name} · {b.month_label} · 月度简报"], max_pt=11, min_pt=9, indent=False,
+             [b.running_line], max_pt=11, min_pt=9, indent=False,
              color=RGBColor(0x66, 0x66, 0x66), align=PP_ALIGN.RIGHT)
+
+
+def _freshness(slide, b, left, top, width, height) -> None:
+    """The cover's freshness: a line per family group, a late group's mark in red."""
+    groups = b.freshness_groups
+    if not groups:
+        return
+    lines = [f"{labels}：{text}" + (f" · {late}" if late else "") for labels, text, late in groups]
+    box = _textbox(slide, left, top, width, height, lines, max_pt=14, min_pt=9, indent=False,
+                   color=RGBColor(0x55, 0x55, 0x55), align=PP_ALIGN.CENTER)
+    for p, (_, _, late) in zip(box.text_frame.paragraphs, groups, strict=False):
+        run = p.runs[0]
+        if late and run.text.endswith(late):  # the mark in its own red run (fit() may have cut lines)
+            run.text = run.text[: -len(late)]
+            _run(p, late, run.font.size.pt, bold=True, color=SEAL)
 
 
 def _table(slide, left, top, width, header: list[str], rows: list[list[str]], widths: list[float],
@@ -168,6 +183,7 @@ def build(b, images: dict[str, bytes]) -> Presentation:
     _textbox(s, MARGIN, Inches(3.8), full_w, Inches(1.2),
              [b.month_label, f"数据期：{b.period_label}（数据截至{b.as_of}）"], max_pt=20, min_pt=14,
              indent=False, color=NAVY, align=PP_ALIGN.CENTER)
+    _freshness(s, b, MARGIN, Inches(5.1), full_w, Inches(1.2))
 
     s = prs.slides.add_slide(blank)
     _title(s, SECTIONS[0], b)

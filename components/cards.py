@@ -6,6 +6,7 @@ from dash import html
 
 from components.sparkline import create_sparkline
 from metrics.format import DASH, fmt_change, fmt_value, rag_label
+from metrics.freshness import Freshness
 
 _ARROWS = {1: "▲", -1: "▼", 0: "■"}
 
@@ -31,12 +32,15 @@ def create_kpi_card(
     higher_is_better: bool = True,
     series: list[float | None] | None = None,
     card_id: str | None = None,
+    freshness: Freshness | None = None,
 ) -> html.Div:
     """A KPI card: value and unit, period (累计/当月), target and RAG, 同比/环比, sparkline,
-    and the 口径 and as-of date on hover."""
+    and the 口径 and as-of date on hover. With ``freshness`` the foot says how fresh the KPI's
+    data is, and a late family's card carries the 「数据未按期更新」 badge."""
     rag = result.get("rag")
     unit = result["unit"]
-    tooltip = f"口径：{caliber}\n依据：{source}\n数据截至：{result['as_of']}"
+    fresh = freshness.text + (f" · {freshness.late_text}" if freshness.late else "") if freshness else None
+    tooltip = f"口径：{caliber}\n依据：{source}\n" + (fresh or f"数据截至：{result['as_of']}")
     target = result.get("target")
     children = [
         html.Div(
@@ -58,9 +62,17 @@ def create_kpi_card(
     ]
     if series:
         children.append(create_sparkline(series, rag=rag))
-    children.append(html.Div(f"{result['period_label']} · 数据截至 {result['as_of']}", className="kpi-asof"))
+    if freshness is None:
+        children.append(html.Div(f"{result['period_label']} · 数据截至 {result['as_of']}", className="kpi-asof"))
+    else:
+        children.append(html.Div(result["period_label"], className="kpi-asof"))
+        foot = [html.Span(freshness.text, className="kpi-fresh-text")]
+        if freshness.late:
+            foot.append(html.Span(freshness.late_text, className="kpi-late"))
+        children.append(html.Div(foot, className="kpi-fresh"))
     props = {"id": card_id} if card_id else {}
-    return html.Div(children, className=f"kpi-card kpi-card--{rag or 'none'}", title=tooltip, **props)
+    late = " kpi-card--late" if freshness is not None and freshness.late else ""
+    return html.Div(children, className=f"kpi-card kpi-card--{rag or 'none'}{late}", title=tooltip, **props)
 
 
 def create_empty(message: str = "暂无数据") -> html.Div:

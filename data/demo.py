@@ -18,7 +18,6 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from data import demo_projects, demo_services

@@ -21,6 +21,7 @@ from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
 from metrics.engine import kpi_series
 from metrics.format import as_number, fmt_change, fmt_target, fmt_value, rag_label
+from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
 from metrics.periods import add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region
@@ -42,6 +43,8 @@ REFRESH_RANGE = (5, 86400)
 TREND_MONTHS = 24
 FORECAST_HORIZON = 6
 TICKER_LIMIT = 30
+# the KPIs whose families feed the funnel (the project register) and the spending curve
+PANEL_FRESHNESS_KPIS = ("project_count", "budget_execution_rate")
 # the funnel's twelve lifecycle stages read as six phases from five metres
 FUNNEL_PHASES = (
     ("申报论证", ("applied", "assessed", "joint_reviewed")),
@@ -223,13 +226,39 @@ def _spending(region: str, month, scope: Scope) -> dict:
             "gap": gap, "gap_text": gap_text(gap)}
 
 
-@memo(maxsize=256)
-def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
+def _freshness(doc: dict, kpi_id: str, today) -> dict:
+    """Each ribbon card's freshness, and the panels' families: the focus KPI's family is said
+    in the header, and every late one is named in the header's mark."""
+    every = family_freshness(today)
+    cards = []
+    for c in doc["cards"]:
+        f = every.get(kpi_family(c["kpi"]))
+        cards.append({**c, "fresh_text": f.text if f else None, "late": bool(f and f.late),
+                      "late_text": f.late_text if f else ""})
+    kpis = [kpi_id, *(c["kpi"] for c in doc["cards"]), *PANEL_FRESHNESS_KPIS]
+    families = [every[n] for n in dict.fromkeys(kpi_family(k) for k in kpis) if n in every]
+    late = [f.label for f in families if f.late]
+    focus = every.get(kpi_family(kpi_id))
+    return {"cards": cards, "freshness": {
+        "focus": focus.to_dict() if focus else None,
+        "families": [f.to_dict() for f in families],
+        "late_text": f"{LATE_TEXT}：{'、'.join(late)}" if late else "",
+    }}
+
+
+def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None, today=None) -> dict:
     """Everything one screen of ``region`` with focus KPI ``kpi_id`` shows, JSON-able.
 
     The ribbon is 累计 (the headline KPIs' values, targets, RAG and 同比); the map and the
     ranking are the focus KPI for the region's children (a county: its city's counties).
+    Freshness is added outside the memo: lateness moves with the clock, not the data version.
     """
+    doc = _screen_data(region, kpi_id, scope=scope, month=month)
+    return {**doc, **_freshness(doc, load_catalogue().kpi(kpi_id).id, today)}
+
+
+@memo(maxsize=256)
+def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
     reg = get_region(region, scope=scope)
     kpi = load_catalogue().kpi(kpi_id)
     first, last = as_of()

@@ -17,6 +17,7 @@ from data.geo import geojson
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
 from metrics.errors import user_message
+from metrics.freshness import kpi_freshness
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
 
@@ -38,7 +39,7 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
     cards = [
         create_kpi_card(r, caliber=cat.kpi(r["kpi_id"]).caliber, source=cat.kpi(r["kpi_id"]).source,
                         higher_is_better=cat.kpi(r["kpi_id"]).higher_is_better, series=r["spark"],
-                        card_id=f"overview-card-{r['kpi_id']}")
+                        card_id=f"overview-card-{r['kpi_id']}", freshness=kpi_freshness(r["kpi_id"]))
         for r in data["cards"]
     ]
     if data["map"].empty or data["map"]["value"].isna().all():

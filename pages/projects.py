@@ -18,6 +18,7 @@ from components.tables import create_grid, number_column
 from components.theme import GRAPH_CONFIG
 from metrics.catalogue import load_catalogue
 from metrics.errors import user_message
+from metrics.freshness import kpi_freshness
 from metrics.projects_view import ProjectsInputError, project_detail, projects_view
 
 dash.register_page(__name__, path="/projects", name="项目", title="项目 · 领导驾驶舱", order=3)
@@ -37,7 +38,8 @@ def _cards(data: dict) -> html.Div:
     cat = load_catalogue()
     return html.Div([create_kpi_card(c, caliber=cat.kpi(c["kpi_id"]).caliber, source=cat.kpi(c["kpi_id"]).source,
                                      higher_is_better=cat.kpi(c["kpi_id"]).higher_is_better,
-                                     card_id=f"projects-card-{c['kpi_id']}") for c in data["cards"]],
+                                     card_id=f"projects-card-{c['kpi_id']}", freshness=kpi_freshness(c["kpi_id"]))
+                     for c in data["cards"]],
                     className="kpi-grid projects-cards", id="projects-cards")
 
 

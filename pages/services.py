@@ -23,6 +23,7 @@ from data.geo import geojson
 from metrics.catalogue import load_catalogue
 from metrics.errors import user_message
 from metrics.format import fmt_value
+from metrics.freshness import kpi_freshness
 from metrics.services_view import DEFAULT_KPI, FLAGS, ServicesInputError, services_data
 
 dash.register_page(__name__, path="/services", name="政务服务", title="政务服务 · 领导驾驶舱", order=1)
@@ -161,7 +162,8 @@ def _hotline_panel(data: dict, cat) -> html.Section:
         return html.Section([html.H3(title), create_empty(hot["denied"])], className="panel services-panel--hotline")
     cards = [create_kpi_card(r, caliber=cat.kpi(r["kpi_id"]).caliber, source=cat.kpi(r["kpi_id"]).source,
                              higher_is_better=cat.kpi(r["kpi_id"]).higher_is_better,
-                             card_id=f"{PREFIX}-hotline-{r['kpi_id']}-{r['period']}")
+                             card_id=f"{PREFIX}-hotline-{r['kpi_id']}-{r['period']}",
+                             freshness=kpi_freshness(r["kpi_id"]))
              for r in hot["cards"]]
     cats = hot["categories"]
     if cats.empty:

@@ -26,7 +26,8 @@
   var timers = { dwell: null, retry: null };
   var el = {
     title: $('scr-title'), set: $('scr-set'), asof: $('scr-asof'), period: $('scr-period'), clock: $('scr-clock'),
-    paused: $('scr-paused'), offline: $('scr-offline'), ribbon: $('scr-ribbon'), rank: $('scr-rank'),
+    paused: $('scr-paused'), offline: $('scr-offline'), late: $('scr-late'), ribbon: $('scr-ribbon'),
+    rank: $('scr-rank'),
     ticker: $('scr-ticker'), spendFigs: $('scr-spend-figs'), error: $('scr-error'),
     trend: $('scr-trend-chart'), funnel: $('scr-funnel-chart'), map: $('scr-map-chart'),
     spending: $('scr-spending-chart')
@@ -83,7 +84,8 @@
       cards.forEach(function () {
         var card = document.createElement('div');
         card.innerHTML = '<div class="scr-card-name"></div><div class="scr-card-value"></div>' +
-          '<div class="scr-card-target"></div><div class="scr-card-change"></div><div class="scr-rag"></div>';
+          '<div class="scr-card-target"></div><div class="scr-card-change"></div><div class="scr-rag"></div>' +
+          '<div class="scr-card-late" hidden></div>';
         el.ribbon.appendChild(card);
       });
     }
@@ -101,7 +103,21 @@
       cls(change, 'scr-card-change ' + (c.change_good === true ? 'good' : (c.change_good === false ? 'bad' : '')));
       text(rag, c.rag_label);
       cls(rag, 'scr-rag ' + (c.rag || 'none'));
+      // 数据未按期更新: the words come from the server (metrics/freshness.py)
+      text(card.children[5], c.late_text || '');
+      card.children[5].hidden = !c.late;
+      card.classList.toggle('late', !!c.late);
     });
+    // a late mark takes a line of its own: the ribbon grows only while some card needs it
+    root.classList.toggle('has-late', cards.some(function (c) { return c.late; }));
+  }
+
+  function drawFreshness(doc) {
+    var f = doc.freshness || {}, focus = f.focus;
+    text(el.asof, focus ? focus.text : '数据截至 ' + doc.as_of_label);
+    cls(el.asof, 'scr-asof' + (focus && focus.late ? ' late' : ''));
+    text(el.late, f.late_text || '');
+    el.late.hidden = !f.late_text;
   }
 
   function drawRanking(doc) {
@@ -245,9 +261,9 @@
       text(el.title, doc.region_name + '数字政府建设运行监测');
       text(el.set, item.set + (CFG.playlist.length > 1 ? ' ' + (state.index + 1) + '/' + CFG.playlist.length : ''));
       var c0 = doc.cards[0];
-      text(el.asof, '数据截至 ' + doc.as_of_label);
+      drawFreshness(doc);
       text(el.period, c0 ? '指标卡为' + c0.period_label + c0.period_name + '，箭头为' + c0.change_name : '');
-      drawCards(doc.cards);
+      drawCards(doc.cards);  // before the charts: a late card changes the panels' height
       drawRanking(doc);
       drawTicker(doc);
     }

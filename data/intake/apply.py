@@ -13,10 +13,8 @@ registered DataFrame. Each sheet's mode decides what the file means:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -25,7 +23,6 @@ import pandas as pd
 from data.db import read_sql
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-SCHEDULE_PATH = Path(__file__).resolve().parent / "schedule.toml"
 
 # what each aggregated catalogue fact is built from, and how a change of that table
 # reaches it: "months" refreshes the months changed, "later" those months and every
@@ -174,15 +171,11 @@ def touched_months(con: duckdb.DuckDBPyConnection, changes: list[SheetChange]) -
 # ---------------------------------------------------------------- freshness
 
 
-@lru_cache(maxsize=1)
-def schedule() -> dict:
-    with SCHEDULE_PATH.open("rb") as f:
-        return tomllib.load(f)
-
-
 def record_freshness(con: duckdb.DuckDBPyConnection, family: str, *, updated_at: datetime, version: int) -> None:
     """Stamp a family as published now, as of the latest month it holds."""
-    table, column = schedule()["family"][family]["as_of"].split(".")
+    from metrics.freshness import load_schedule
+
+    table, column = load_schedule().families[family].as_of.split(".")
     as_of = con.execute(f'SELECT max("{column}") FROM {table}').fetchone()[0]
     con.execute(read_sql(SQL_DIR / "freshness_upsert.sql"),
                 {"family": family, "as_of_month": as_of, "updated_at": updated_at, "version": version})

@@ -87,10 +87,10 @@ def _write_meta(store: versions.Store, prepared: Prepared) -> None:
 def load_prepared(token: str) -> Prepared:
     """A prepared change by its token (from any process); an unknown token is a 4xx-style error."""
     if not token or not token.isalnum() or len(token) > 64:
-        raise IntakeError([Problem("", None, None, "发布凭据无效，请重新上传并校验")])
+        raise IntakeError("发布凭据无效，请重新上传并校验")
     path = _meta_path(_store(), token)
     if not path.exists():
-        raise IntakeError([Problem("", None, None, "该次校验结果已过期或已处理，请重新上传并校验")])
+        raise IntakeError("该次校验结果已过期或已处理，请重新上传并校验")
     return Prepared(**json.loads(path.read_text(encoding="utf-8")))
 
 
@@ -147,13 +147,14 @@ def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: 
     recording the attempt in the import history; invalid frames raise :class:`IntakeError`."""
     from data.intake.validate import ValidationContext, validate_frames
     from data.scope import Scope
+    from metrics.freshness import today as clock
 
     import_id = opstore.log_start(kind=kind, source_name=f"{kind}：{'、'.join(families)}", actor=actor,
                                   family=",".join(families))
 
     def validate(con, family, sheets):
         root = con.execute("SELECT code FROM region WHERE parent_code IS NULL").fetchone()[0]
-        ctx = ValidationContext(con=con, scope=scope or Scope.province(root), today=today or date.today())
+        ctx = ValidationContext(con=con, scope=scope or Scope.province(root), today=today or clock())
         report = validate_frames(family, sheets, ctx, source=kind)
         if report.errors:
             opstore.log_update(import_id, outcome="已拒绝", summary=summary_of(report))
@@ -298,7 +299,7 @@ def publish(prepared: Prepared | str, *, actor: str) -> Published:
             raise versions.PublishConflict(
                 f"校验后数据已被更新（当前版本 v{current}，校验基于 v{prepared.base_version}），请重新上传并校验")
         if not staged.exists():
-            raise IntakeError([Problem("", None, None, "该次校验结果已过期，请重新上传并校验")])
+            raise IntakeError("该次校验结果已过期，请重新上传并校验")
         opstore.register_version(_key(store), prepared.version, status="发布中",
                                  import_id=prepared.import_id, data_version_id="")
         target = versions.promote(store, staged, prepared.version)
@@ -354,7 +355,7 @@ def rollback(version: int, *, actor: str) -> Published:
         target = store.version_file(version)
         if known.get(version, {}).get("status") != "已发布" or not target.exists():
             kept = ", ".join(f"v{n}" for n in available_versions())
-            raise IntakeError([Problem("", None, None, f"版本 v{version} 不存在或已清理；可回滚的版本：{kept or '无'}")])
+            raise IntakeError(f"版本 v{version} 不存在或已清理；可回滚的版本：{kept or '无'}")
         current = versions.current_number(store)
         import_id = opstore.log_start(kind="回滚", source_name=f"回滚至 v{version}", actor=actor,
                                       base_version=current)

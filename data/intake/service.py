@@ -47,6 +47,7 @@ def check_upload(data: bytes, filename: str, *, scope: Scope, actor: str, region
     """Read, validate and (when valid) prepare an upload; nothing is published yet."""
     from data.intake.read import read_upload
     from data.intake.validate import ValidationContext, validate
+    from metrics.freshness import today as clock
 
     sha = hashlib.sha256(data).hexdigest()
     store = versions.store_for(db.pointer_path())
@@ -58,7 +59,7 @@ def check_upload(data: bytes, filename: str, *, scope: Scope, actor: str, region
         result.family = parsed.family
         with _current_version() as con:
             report = validate(parsed, ValidationContext(con=con, scope=scope, region=region,
-                                                        today=today or date.today()))
+                                                        today=today or clock()))
         result.errors, result.warnings = list(report.errors), list(report.warnings)
         result.months = [m.strftime("%Y-%m") for m in report.months]
         result.rows = report.rows
@@ -93,10 +94,9 @@ def confirm_and_publish(token: str, *, actor: str, warnings_confirmed: bool) -> 
     """发布 a prepared change; warnings must have been confirmed by the clerk."""
     prepared = pub.load_prepared(token)
     if prepared.actor != actor:
-        raise IntakeError([Problem("", None, None, "只能发布本人校验的文件")])
+        raise IntakeError("只能发布本人校验的文件")
     if prepared.warnings and not warnings_confirmed:
-        raise IntakeError([Problem("", None, None,
-                                   f"有 {len(prepared.warnings)} 条提示需要核实：请确认后再发布")])
+        raise IntakeError(f"有 {len(prepared.warnings)} 条提示需要核实：请确认后再发布")
     return pub.publish(prepared, actor=actor)
 
 
@@ -106,7 +106,7 @@ class _current_version:
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         path = versions.current(versions.store_for(db.pointer_path()))
         if path is None:
-            raise IntakeError([Problem("", None, None, "尚无已发布的数据库，请先初始化（python -m data.demo 或 init）")])
+            raise IntakeError("尚无已发布的数据库，请先初始化（python -m data.demo 或 init）")
         self.con = duckdb.connect(str(path), read_only=True, config=db._CONFIG)
         return self.con
 

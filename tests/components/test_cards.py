@@ -1,8 +1,11 @@
 """KPI cards are pure functions: call them and read the component tree."""
 
+from datetime import date, datetime
+
 from dash import html
 
 from components.cards import create_empty, create_kpi_card
+from metrics.freshness import Freshness
 
 RESULT = {
     "kpi_id": "online_available_rate", "name": "网上可办率", "unit": "%", "value": 96.24, "target": 95.0,
@@ -84,3 +87,52 @@ def test_the_empty_state_says_no_data():
 def test_a_change_that_rounds_to_zero_is_shown_flat():
     tree = card(mom_change=-0.04, yoy_change=0.04)
     assert ["".join(texts(d)) for d in find(tree, "kpi-delta ")] == ["环比 ■ 0.0 个百分点", "同比 ■ 0.0 个百分点"]
+
+
+ON_TIME = Freshness("services", "政务服务", date(2026, 10, 1), datetime(2026, 11, 5, 9, 30), date(2026, 12, 5),
+                    False, "数据截至 2026-10 · 更新于 11-05", "")
+LATE = Freshness("spending", "预算执行", date(2026, 9, 1), datetime(2026, 10, 8), date(2026, 11, 10),
+                 True, "数据截至 2026-09 · 更新于 10-08", "数据未按期更新")
+
+
+def plain(component):
+    """A component tree as nested plain data, so two trees compare with ==."""
+    if isinstance(component, (list, tuple)):
+        return [plain(c) for c in component]
+    if not hasattr(component, "to_plotly_json"):
+        return component
+    d = component.to_plotly_json()
+    props = {k: plain(v) for k, v in d["props"].items()}
+    return {"type": d["type"], "props": props}
+
+
+def test_the_foot_says_how_fresh_the_data_is():
+    tree = create_kpi_card(RESULT, caliber="c", source="s", freshness=ON_TIME)
+    assert plain(tree.children[-2:]) == plain([
+        html.Div("2025年1—6月", className="kpi-asof"),
+        html.Div([html.Span("数据截至 2026-10 · 更新于 11-05", className="kpi-fresh-text")], className="kpi-fresh"),
+    ])
+    assert tree.className == "kpi-card kpi-card--green" and find(tree, "kpi-late") == []
+    assert tree.title == "口径：c\n依据：s\n数据截至 2026-10 · 更新于 11-05"
+
+
+def test_a_late_family_marks_its_card_with_a_badge():
+    tree = create_kpi_card(RESULT, caliber="c", source="s", freshness=LATE)
+    assert plain(tree.children[-1]) == plain(html.Div(
+        [html.Span("数据截至 2026-09 · 更新于 10-08", className="kpi-fresh-text"),
+         html.Span("数据未按期更新", className="kpi-late")], className="kpi-fresh"))
+    assert tree.className == "kpi-card kpi-card--green kpi-card--late"
+    assert tree.title.endswith("数据截至 2026-09 · 更新于 10-08 · 数据未按期更新")
+
+
+def test_without_freshness_the_card_keeps_the_as_of_line():
+    assert plain(card().children[-1]) == plain(html.Div("2025年1—6月 · 数据截至 2025-06", className="kpi-asof"))
+    assert find(card(), "kpi-fresh") == []
+
+
+def test_the_spending_card_passes_freshness_through():
+    from components.spending_charts import create_spending_card
+
+    result = {**RESULT, "caliber": "c", "source": "s", "higher_is_better": True, "note": "低于序时进度 2.0 个百分点"}
+    tree = create_spending_card(result, card_id="x", freshness=LATE)
+    assert [t for t in texts(tree) if t == "数据未按期更新"] == ["数据未按期更新"]

@@ -3,6 +3,7 @@ Chinese messages (never a traceback)."""
 
 import json
 import re
+from datetime import date, datetime
 
 import pytest
 from flask import Flask
@@ -10,7 +11,9 @@ from flask import Flask
 from components.boundaries import boundary_url
 from components.screen_routes import register_screen_routes
 from components.session import viewer_scope
+from data import db
 from metrics.screen_view import screen_data
+from tests.freshness_rows import copy_with_freshness
 
 
 @pytest.fixture
@@ -78,3 +81,19 @@ def test_plotly_is_served_from_the_installed_package(client):
     resp = client.get("/screen/plotly.min.js")
     assert resp.status_code == 200
     assert b"plotly.js v" in resp.data[:200]
+
+
+@pytest.mark.parametrize(("today", "late"), [("2026-11-10", False), ("2026-11-11", True)])
+def test_the_data_route_reads_the_clock_for_lateness(client, demo_db_path, tmp_path, monkeypatch, today, late):
+    path = copy_with_freshness(demo_db_path, tmp_path / "fresh.duckdb",
+                               [("spending", date(2026, 9, 1), datetime(2026, 10, 8))], data_version="route-fresh")
+    monkeypatch.setenv("COCKPIT_DB", str(path))
+    monkeypatch.setenv("COCKPIT_TODAY", today)
+    db.reset_reader()
+    try:
+        doc = client.get("/api/screen?region=360000&kpi=budget_execution_rate").get_json()
+    finally:
+        db.reset_reader()
+    card = next(c for c in doc["cards"] if c["kpi"] == "budget_execution_rate")
+    assert (card["late"], doc["freshness"]["focus"]["late"]) == (late, late)
+    assert doc["freshness"]["focus"]["text"] == "数据截至 2026-09 · 更新于 10-08"

@@ -2,10 +2,12 @@
 assembled from, and its query string validated into Chinese messages."""
 
 import json
+from datetime import date, datetime
 
 import orjson
 import pytest
 
+from data import db
 from data.scope import Scope
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_children, kpi_regions, kpi_series, kpi_value
@@ -16,6 +18,7 @@ from metrics.regions import children, get_region
 from metrics.rules import project_alerts
 from metrics.screen_view import FUNNEL_PHASES, PANEL_SETS, ScreenInputError, screen_config, screen_data
 from metrics.spending_view import execution_curves
+from tests.freshness_rows import copy_with_freshness
 
 PROVINCE = Scope.province("360000")
 MONTH = "2026-10"
@@ -139,6 +142,64 @@ def test_a_city_viewer_cannot_put_the_province_on_the_screen():
         screen_data("360000", "online_handling_rate", scope=city)
     assert user_message(exc.value)  # a Chinese message, not a bug
     assert screen_config({}, scope=city).playlist[0]["region"] == "360100"
+
+
+FRESHNESS = [
+    ("services", date(2026, 10, 1), datetime(2026, 11, 5, 9, 30)),
+    ("hotline", date(2026, 10, 1), datetime(2026, 11, 5, 9, 30)),
+    ("projects", date(2026, 10, 1), datetime(2026, 11, 6, 10, 0)),
+    ("spending", date(2026, 9, 1), datetime(2026, 10, 8, 16, 0)),  # 2026-10 was due by 11-10
+]
+
+
+@pytest.fixture
+def fresh_demo(demo_db_path, tmp_path, monkeypatch):
+    path = copy_with_freshness(demo_db_path, tmp_path / "fresh.duckdb", FRESHNESS, data_version="screen-fresh")
+    monkeypatch.setenv("COCKPIT_DB", str(path))
+    db.reset_reader()
+    yield path
+    db.reset_reader()
+
+
+def test_the_screen_says_how_fresh_its_panels_are_and_marks_late_cards(fresh_demo):
+    doc = screen_data("360000", "online_handling_rate", scope=PROVINCE, today=date(2026, 11, 20))
+    f = doc["freshness"]
+    assert f["focus"]["text"] == "数据截至 2026-10 · 更新于 11-05" and not f["focus"]["late"]
+    # the focus KPI's family first, then the ribbon's, then the funnel's and the spending curve's
+    assert [x["family"] for x in f["families"]] == ["services", "hotline", "spending", "projects"]
+    assert f["late_text"] == "数据未按期更新：预算执行"
+    by_kpi = {c["kpi"]: c for c in doc["cards"]}
+    assert (by_kpi["budget_execution_rate"]["late"], by_kpi["budget_execution_rate"]["late_text"]) == (
+        True, "数据未按期更新")
+    assert by_kpi["budget_execution_rate"]["fresh_text"] == "数据截至 2026-09 · 更新于 10-08"
+    assert by_kpi["overdue_projects"]["fresh_text"] == "数据截至 2026-10 · 更新于 11-06"
+    assert [k for k, c in by_kpi.items() if c["late"]] == ["budget_execution_rate"]
+    assert json.loads(json.dumps(doc, allow_nan=False)) == orjson.loads(orjson.dumps(doc))
+
+
+def test_on_the_due_day_nothing_is_late_and_the_focus_follows_the_panel_set(fresh_demo):
+    doc = screen_data("360000", "budget_execution_rate", scope=PROVINCE, today=date(2026, 11, 10))
+    assert doc["freshness"]["focus"]["text"] == "数据截至 2026-09 · 更新于 10-08"
+    assert doc["freshness"]["late_text"] == "" and not any(c["late"] for c in doc["cards"])
+    late = screen_data("360000", "budget_execution_rate", scope=PROVINCE, today=date(2026, 11, 11))
+    assert late["freshness"]["focus"]["late"] and late["freshness"]["late_text"] == "数据未按期更新：预算执行"
+
+
+def test_a_database_without_freshness_rows_shows_none(demo_db_path, tmp_path, monkeypatch):
+    path = copy_with_freshness(demo_db_path, tmp_path / "none.duckdb", [], data_version="screen-none")
+    monkeypatch.setenv("COCKPIT_DB", str(path))
+    db.reset_reader()
+    try:
+        doc = screen_data("360000", "online_handling_rate", scope=PROVINCE)
+    finally:
+        db.reset_reader()
+    assert doc["freshness"] == {"focus": None, "families": [], "late_text": ""}
+    assert all(c["fresh_text"] is None and c["late"] is False and c["late_text"] == "" for c in doc["cards"])
+
+
+def test_the_demo_is_stamped_by_its_publish(province_doc):
+    # the demo is published on the 5th after its end month, so with data to 2026-10: 更新于 11-05
+    assert province_doc["freshness"]["focus"]["text"] == "数据截至 2026-10 · 更新于 11-05"
 
 
 class TestTheQueryString:

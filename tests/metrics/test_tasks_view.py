@@ -38,7 +38,8 @@ def tasks_db_path(fixture_db_path, tmp_path_factory):
     shutil.copy(fixture_db_path, path)
     con = duckdb.connect(str(path))
     try:
-        con.executemany("INSERT INTO task VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        con.executemany("INSERT INTO task (task_id, title, summary, lead_units, deadline_text, deadline, status,"
+                        " progress, progress_note, region_code, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [(i, t, f"{t}的全文", lead, dt, d, s, p, f"{t}的进展", r, SRC)
                          for i, t, lead, dt, d, s, p, r in TASKS])
     finally:

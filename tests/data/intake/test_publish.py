@@ -155,7 +155,7 @@ def test_rollback_returns_to_a_kept_version_and_is_recorded(store):
 def test_old_versions_beyond_the_kept_number_are_pruned(store, monkeypatch):
     monkeypatch.setattr(pub, "KEEP_VERSIONS", 2)
     frame = _month(store)
-    for k in range(3):
+    for _ in range(3):
         frame["applications"] += 1
         frame["completed"] += 1
         frame["completed_on_time"] += 1
