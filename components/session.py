@@ -18,3 +18,13 @@ def viewer_scope() -> Scope:
     if configured:
         return Scope(regions=tuple(c.strip() for c in configured.split(",") if c.strip()))
     return Scope.province(root_region())
+
+
+DEFAULT_VIEWER_NAME = "演示用户"
+
+
+def viewer_name() -> str:
+    """Who the current request's viewer is, as recorded in the import history (the uploader).
+
+    Until login exists: ``$COCKPIT_VIEWER_NAME``, else 「演示用户」."""
+    return os.environ.get("COCKPIT_VIEWER_NAME", "").strip() or DEFAULT_VIEWER_NAME

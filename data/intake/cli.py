@@ -15,6 +15,7 @@ from pathlib import Path
 
 from data import db, versions
 from data.intake.errors import IntakeError
+from data.intake.service import current_version
 
 
 def _scope(arg: str | None):
@@ -105,7 +106,7 @@ def cmd_load(args) -> int:
 def cmd_template(args) -> int:
     from data.intake.templates import write_template
 
-    with _reader() as con:
+    with current_version() as con:
         write_template(args.fact, args.out, con)
     print(f"已生成模板：{args.out}")
     return 0
@@ -115,7 +116,7 @@ def cmd_export(args) -> int:
     from data.intake.templates import write_export
 
     scope = _scope(args.scope)
-    with _reader() as con:
+    with current_version() as con:
         write_export(args.fact, con, month=_month(args.month), region=args.region or scope.regions[0], scope=scope,
                      out=args.out)
     print(f"已导出：{args.out}")
@@ -143,17 +144,6 @@ def cmd_rollback(args) -> int:
     done = rollback(int(text), actor=_actor(args.actor))
     print(f"已回滚：当前版本 v{done.version}（此前 v{done.previous}）")
     return 0
-
-
-class _reader:
-    def __enter__(self):
-        from data.intake.service import _current_version
-
-        self.inner = _current_version()
-        return self.inner.__enter__()
-
-    def __exit__(self, *exc):
-        self.inner.__exit__(*exc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,7 +104,7 @@ def next_version(store: versions.Store) -> int:
 
 def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int | None = None,
             reference: dict[str, pd.DataFrame] | None = None, validate=None, data_version: str | None = None,
-            updated_at: datetime | None = None, rebuild_aggregates: bool = False) -> Prepared:
+            updated_at: datetime | None = None, rebuild_aggregates: bool = False, scope=None) -> Prepared:
     """Apply ``frames`` (family → sheet key → validated DataFrame or list of chunks) to a staged
     copy of the current version and return the preview.
 
@@ -132,7 +132,7 @@ def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int 
         prepared = Prepared(token=token, families=sorted(frames), base_version=base, version=number,
                             import_id=import_id, actor=actor, created_at=stamp.isoformat(), diff=diff, rows=rows)
         if reference is None and prepared.diff:
-            prepared.kpi_moves = kpi_moves(versions.current(store), staged, sorted(touched))
+            prepared.kpi_moves = kpi_moves(versions.current(store), staged, sorted(touched), scope)
         _write_meta(store, prepared)
         return prepared
     except BaseException:
@@ -145,12 +145,14 @@ def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: 
                    updated_at: datetime | None = None, today: date | None = None) -> Prepared:
     """Validate frames that did not come from a file (the demo, a 填报 grid) and prepare them,
     recording the attempt in the import history; invalid frames raise :class:`IntakeError`."""
+    from data.intake.spec import load_families
     from data.intake.validate import ValidationContext, validate_frames
     from data.scope import Scope
     from metrics.freshness import today as clock
 
-    import_id = opstore.log_start(kind=kind, source_name=f"{kind}：{'、'.join(families)}", actor=actor,
-                                  family=",".join(families))
+    labels = "、".join(load_families()[f].label for f in families)
+    import_id = opstore.log_start(kind=kind, source_name=f"{kind}：{labels}", actor=actor, family=",".join(families))
+    warnings: list[str] = []
 
     def validate(con, family, sheets):
         root = con.execute("SELECT code FROM region WHERE parent_code IS NULL").fetchone()[0]
@@ -159,17 +161,21 @@ def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: 
         if report.errors:
             opstore.log_update(import_id, outcome="已拒绝", summary=summary_of(report))
             raise IntakeError(report.errors)
+        warnings.extend(str(w) for w in report.warnings)
         return report.frames
 
     try:
         prepared = prepare(families, actor=actor, import_id=import_id, reference=reference, validate=validate,
-                           data_version=data_version, updated_at=updated_at)
+                           data_version=data_version, updated_at=updated_at, scope=scope)
     except IntakeError:
         raise
     except BaseException as exc:
         opstore.log_update(import_id, outcome="失败", summary={"error": type(exc).__name__})
         raise
-    opstore.log_update(import_id, outcome="待发布", rows=prepared.rows, summary={"totals": prepared.totals()})
+    prepared.warnings = warnings
+    _write_meta(_store(), prepared)
+    opstore.log_update(import_id, outcome="待发布", rows=prepared.rows,
+                       summary={"totals": prepared.totals(), "warnings": len(warnings), "first": warnings[:20]})
     return prepared
 
 
@@ -234,34 +240,32 @@ def _check(con: duckdb.DuckDBPyConnection, name: str) -> None:
         raise IntakeError([Problem("", None, None, f"数据一致性检查未通过，未发布：{line}") for line in lines])
 
 
-def kpi_moves(before: Path | None, after: Path, months: list[date]) -> list[dict]:
-    """The province-level KPIs whose value differs between two files, for the latest touched
-    month (累计 and 当月), read through the metric engine itself."""
+def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None) -> list[dict]:
+    """The KPIs whose value differs between two files, for the latest touched month (累计 and
+    当月), read through the metric engine itself: at the uploader's region (their one region,
+    else the province) as the uploader may see it."""
     from data.scope import Scope
     from metrics.catalogue import load_catalogue
+    from metrics.engine import kpi_results
     from metrics.regions import as_of, root_region
-
-    def values(path: Path, month: date) -> tuple[str, dict]:
-        with db.reading(path):
-            root = root_region()
-            if month > as_of()[1]:
-                return root, {}
-            scope = Scope.province(root)
-            out = {}
-            for period in ("ytd", "month"):
-                for r in _results(ids, root, month, period, scope=scope):
-                    out[(r.kpi_id, period)] = r
-            return root, out
-
-    from metrics.engine import kpi_results as _results
 
     if before is None:
         return []
     ids = [k.id for k in load_catalogue().kpis.values()]
     with db.reading(after):
         month = max(months) if months else as_of()[1]
-    _, old = values(before, month)
-    _, new = values(after, month)
+        root = root_region()
+    scope = scope or Scope.province(root)
+    region = scope.regions[0] if len(scope.regions) == 1 else root
+
+    def values(path: Path) -> dict:
+        with db.reading(path):
+            if month > as_of()[1]:
+                return {}
+            return {(r.kpi_id, period): r for period in ("ytd", "month")
+                    for r in kpi_results(ids, region, month, period, scope=scope)}
+
+    old, new = values(before), values(after)
     moves = []
     for key, r in new.items():
         o = old.get(key)

@@ -57,7 +57,7 @@ def check_upload(data: bytes, filename: str, *, scope: Scope, actor: str, region
     try:
         parsed = read_upload(data, filename, family=family)
         result.family = parsed.family
-        with _current_version() as con:
+        with current_version() as con:
             report = validate(parsed, ValidationContext(con=con, scope=scope, region=region,
                                                         today=today or clock()))
         result.errors, result.warnings = list(report.errors), list(report.warnings)
@@ -68,7 +68,7 @@ def check_upload(data: bytes, filename: str, *, scope: Scope, actor: str, region
         if report.errors:
             opstore.log_update(import_id, outcome="已拒绝", summary=pub.summary_of(report), **fields)
             return result
-        prepared = pub.prepare({parsed.family: report.frames}, actor=actor, import_id=import_id)
+        prepared = pub.prepare({parsed.family: report.frames}, actor=actor, import_id=import_id, scope=scope)
         if prepared.unchanged:
             pub.discard(prepared.token)
             opstore.log_update(import_id, outcome="内容未变化", summary=pub.summary_of(report), **fields)
@@ -100,7 +100,7 @@ def confirm_and_publish(token: str, *, actor: str, warnings_confirmed: bool) -> 
     return pub.publish(prepared, actor=actor)
 
 
-class _current_version:
+class current_version:  # noqa: N801 — used as a context manager, like open()
     """A read-only connection to the version being served (validation reads code lists from it)."""
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
