@@ -3,7 +3,8 @@
 The analytical file is read-only and replaced by every publish, so the history of imports
 (failed attempts included) and the registry of published versions live here. SQLAlchemy
 Core, so the same code runs on the embedded SQLite (WAL) and on PostgreSQL in production
-(``COCKPIT_OPSTORE_URL``). Later: users, sessions, audit, device tokens, 批示, subscriptions.
+(``COCKPIT_OPSTORE_URL``): the import history, the version registry, users, sessions, device
+tokens and the audit log. Later: 批示, subscriptions.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -61,6 +63,74 @@ data_version = Table(
     Column("created_at", DateTime, nullable=False),
     Column("import_id", Integer),
     Column("data_version", String(64)),
+)
+
+# ---------------------------------------------------------------- identity (web/auth.py, data/identity.py)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(255)),            # argon2; NULL for accounts that only sign in by SSO
+    Column("role", String(16), nullable=False),      # see data.identity.ROLES
+    Column("region_code", String(6), nullable=False),
+    Column("dept_code", String(32)),                 # department users only
+    Column("totp_secret", String(64)),               # the optional second factor
+    Column("oidc_subject", String(255), unique=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),  # sha256 of the cookie's random token
+    Column("user_id", Integer),                             # a person's session …
+    Column("device_id", Integer),                           # … or a wall display's (device_tokens)
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("ip", String(64)),
+    Column("user_agent", String(255)),
+)
+
+device_tokens = Table(
+    "device_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256; the token is shown once
+    Column("name", String(128), nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("playlist", Text, nullable=False, default=""),          # the /screen query string
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+# append-only and hash-chained (data/audit.py): each row's hash covers its content and the
+# previous row's hash, so a changed or deleted row breaks the chain from there on
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("role", String(16)),
+    Column("action", String(32), nullable=False),
+    Column("target", String(255)),
+    Column("region", String(6)),
+    Column("month", String(7)),
+    Column("outcome", String(8), nullable=False),
+    Column("ip", String(64)),
+    Column("detail", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )
 
 OUTCOMES = ("校验中", "待发布", "已发布", "内容未变化", "已拒绝", "已放弃", "失败")
