@@ -238,17 +238,20 @@ def compute(
     *,
     scope: Scope,
     filters: dict[str, object] | None = None,
+    snapshot: bool = True,
 ) -> pd.DataFrame:
     """Every requested KPI for every requested region: one query per fact table.
 
     Returns one row per KPI × region with value, numerator, denominator, the 环比 and
     同比 values and changes, target, gap and RAG (ranks are added by the callers that
-    know the sibling set). Results are memoised per data version.
+    know the sibling set). Results are memoised per data version. ``snapshot=False``
+    computes just these KPIs and regions (a one-off look, such as an import's preview,
+    that should not pay for the month's every-KPI × every-region snapshot).
     """
     clean = tuple(sorted((k, v) for k, v in (filters or {}).items() if v is not None))
     key_month = parse_month(month).strftime("%Y-%m")
     scope = require(scope)
-    snap = None if clean else _snapshot(key_month, period, scope)
+    snap = _snapshot(key_month, period, scope) if snapshot and not clean else None
     if snap is not None and set(kpi_ids) <= snap.kpis and set(regions) <= snap.regions:
         out = snap.rows(kpi_ids, regions)  # every KPI × every visible region of the month, computed once
     else:

@@ -132,7 +132,7 @@ def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int 
         prepared = Prepared(token=token, families=sorted(frames), base_version=base, version=number,
                             import_id=import_id, actor=actor, created_at=stamp.isoformat(), diff=diff, rows=rows)
         if reference is None and prepared.diff:
-            prepared.kpi_moves = kpi_moves(versions.current(store), staged, sorted(touched), scope)
+            prepared.kpi_moves = kpi_moves(versions.current(store), staged, sorted(touched), scope, sorted(frames))
         _write_meta(store, prepared)
         return prepared
     except BaseException:
@@ -240,18 +240,22 @@ def _check(con: duckdb.DuckDBPyConnection, name: str) -> None:
         raise IntakeError([Problem("", None, None, f"数据一致性检查未通过，未发布：{line}") for line in lines])
 
 
-def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None) -> list[dict]:
+def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None,
+              families: list[str] | None = None) -> list[dict]:
     """The KPIs whose value differs between two files, for the latest touched month (累计 and
     当月), read through the metric engine itself: at the uploader's region (their one region,
-    else the province) as the uploader may see it."""
+    else the province) as the uploader may see it. Only the KPIs of the families changed
+    are computed (others cannot move)."""
     from data.scope import Scope
     from metrics.catalogue import load_catalogue
-    from metrics.engine import kpi_results
+    from metrics.engine import compute
+    from metrics.freshness import load_schedule
     from metrics.regions import as_of, root_region
 
     if before is None:
         return []
-    ids = [k.id for k in load_catalogue().kpis.values()]
+    fed = load_schedule().facts
+    kpis = [k for k in load_catalogue().kpis.values() if families is None or fed.get(k.fact) in families]
     with db.reading(after):
         month = max(months) if months else as_of()[1]
         root = root_region()
@@ -262,21 +266,32 @@ def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None) 
         with db.reading(path):
             if month > as_of()[1]:
                 return {}
-            return {(r.kpi_id, period): r for period in ("ytd", "month")
-                    for r in kpi_results(ids, region, month, period, scope=scope)}
+            out = {}
+            for period in ("ytd", "month"):
+                ids = [k.id for k in kpis if period in k.periods]
+                if ids:
+                    df = compute(ids, [region], month, period, scope=scope, snapshot=False)
+                    out.update({(r["kpi_id"], period): r["value"] for r in df.to_dict("records")})
+            return out
 
     old, new = values(before), values(after)
+    by_id = {k.id: k for k in kpis}
     moves = []
-    for key, r in new.items():
-        o = old.get(key)
-        ov = None if o is None else o.value
-        if ov is None and r.value is None:
+    for (kpi_id, period), value in new.items():
+        was = old.get((kpi_id, period))
+        if _missing(was) and _missing(value):
             continue
-        if ov is None or r.value is None or round(ov, 6) != round(r.value, 6):
-            moves.append({"kpi": r.kpi_id, "name": r.name, "month": month.strftime("%Y-%m"), "period": key[1],
-                          "period_name": "累计" if key[1] == "ytd" else "当月", "before": ov, "after": r.value,
-                          "unit": r.unit})
+        if _missing(was) or _missing(value) or round(was, 6) != round(value, 6):
+            k = by_id[kpi_id]
+            moves.append({"kpi": kpi_id, "name": k.name, "month": month.strftime("%Y-%m"), "period": period,
+                          "period_name": "累计" if period == "ytd" else "当月",
+                          "before": None if _missing(was) else float(was),
+                          "after": None if _missing(value) else float(value), "unit": k.unit})
     return sorted(moves, key=lambda m: (m["period"] != "ytd", m["kpi"]))
+
+
+def _missing(x) -> bool:
+    return x is None or x != x  # None or NaN
 
 
 # ---------------------------------------------------------------- publish

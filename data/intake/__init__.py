@@ -1,0 +1,1 @@
+"""Data intake: fact-family specs, upload reading, validation, templates and exports."""

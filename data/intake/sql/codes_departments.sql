@@ -1,0 +1,4 @@
+-- The department code list.
+SELECT code, name
+FROM department
+ORDER BY code

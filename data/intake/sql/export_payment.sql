@@ -1,0 +1,11 @@
+-- 支付明细 of $month for the counties under $region that the viewer may see.
+SELECT x.*, r.name AS county_name, p.name AS project_name
+FROM payment AS x
+JOIN region AS r ON r.code = x.county_code
+LEFT JOIN project AS p ON p.project_id = x.project_id
+WHERE x.month = $month
+  AND x.county_code IN (SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
+  AND x.county_code IN (
+        SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+  AND ($scope_all_depts OR list_contains($scope_depts, x.dept_code))
+ORDER BY x.county_code, x.project_id, x.fund_source, x.kind
