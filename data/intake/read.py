@@ -176,29 +176,45 @@ class _Reader:
         if raw.scan.over:
             raise IntakeError(self._too_many(sheet))
         positions = sorted(match.columns)
-        cols: list[list] = [[] for _ in positions]
-        rows: list[int] = []
-
-        def take(row_no: int, values: tuple) -> None:
-            cells = [values[p] if p < len(values) else None for p in positions]
-            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in cells):
-                if len(rows) >= self.limits.max_rows:
-                    raise IntakeError(self._too_many(sheet))
-                rows.append(row_no)
-                for target, v in zip(cols, cells, strict=True):
-                    target.append(v)
-
-        for row_no, values in head:
-            if row_no > match.header_row:
-                take(row_no, values)
-        for row_no, values in raw.rows:
-            take(row_no, values)
-        frame = pd.DataFrame({match.columns[p]: pd.Series(c, dtype=object) for p, c in zip(positions, cols,
-                                                                                             strict=True)})
-        frame.index = pd.Index(rows, dtype="int64")
+        if raw.grid is not None:
+            frame = self._body_from_grid(raw.grid(), positions, match)
+        else:
+            frame = self._body_from_rows(head, raw.rows, positions, match)
+        if len(frame) > self.limits.max_rows:
+            raise IntakeError(self._too_many(sheet))
         if raw.formulas is not None:
             self._formula_problems(sheet, raw.formulas, frame, match)
         self._keep(sheet, frame)
+
+    @staticmethod
+    def _body_from_grid(grid: pd.DataFrame, positions: list[int], match: HeaderMatch) -> pd.DataFrame:
+        """The rows below the header that hold a value in a matched column, vectorised."""
+        body = grid.loc[grid.index > match.header_row].reindex(columns=positions)
+        frame = pd.DataFrame({match.columns[p]: body[p].astype(object) for p in positions})
+        present = frame.notna()
+        keep = present.any(axis=1)
+        # a row of only a few cells may be spaces alone: those few rows get the exact check
+        sparse = keep & (present.sum(axis=1) <= 3)
+        if sparse.any():
+            keep[sparse] = _non_empty(frame[sparse])
+        return frame[keep]
+
+    @staticmethod
+    def _body_from_rows(head, rows, positions: list[int], match: HeaderMatch) -> pd.DataFrame:
+        cols: list[list] = [[] for _ in positions]
+        numbers: list[int] = []
+        for row_no, values in [*head, *rows]:
+            if row_no <= match.header_row:
+                continue
+            cells = [values[p] if p < len(values) else None for p in positions]
+            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in cells):
+                numbers.append(row_no)
+                for target, v in zip(cols, cells, strict=True):
+                    target.append(v)
+        frame = pd.DataFrame({match.columns[p]: pd.Series(c, dtype=object) for p, c in zip(positions, cols,
+                                                                                             strict=True)})
+        frame.index = pd.Index(numbers, dtype="int64")
+        return frame
 
     def add_csv(self, data: bytes) -> None:
         enc = csvfile.detect_encoding(data)
@@ -260,10 +276,10 @@ class _Reader:
 
 
 def _non_empty(chunk: pd.DataFrame) -> pd.Series:
-    """Rows with at least one non-blank cell (CSV cells are strings)."""
+    """Rows with at least one non-blank cell (missing, empty or only spaces is blank)."""
     if chunk.empty:
         return pd.Series(False, index=chunk.index)
-    return chunk.apply(lambda s: s.astype(str).str.strip().ne("")).any(axis=1)
+    return chunk.apply(lambda s: s.notna() & s.astype(str).str.strip().ne("")).any(axis=1)
 
 
 def _cell_text(value: object) -> str:
