@@ -45,16 +45,17 @@ def pointer_path() -> Path:
 def db_path() -> Path:
     """The file read now: the pinned version, else the one the pointer names."""
     pinned = _pinned.get()
-    if pinned is not None:
-        return pinned
+    return pinned if pinned is not None else _pointed_at()
+
+
+def _pointed_at() -> Path:
     p = pointer_path()
     return Path(os.path.realpath(p)) if p.is_symlink() else p
 
 
 def pin(path: Path | str | None = None) -> contextvars.Token:
     """Read ``path`` (default: the current version) in this context until :func:`unpin`."""
-    _pinned.set(None)
-    return _pinned.set(Path(path) if path is not None else db_path())
+    return _pinned.set(Path(path) if path is not None else _pointed_at())
 
 
 def unpin(token: contextvars.Token) -> None:
@@ -157,7 +158,7 @@ def _reader_connection() -> duckdb.DuckDBPyConnection:
                 raise FileNotFoundError(f"数据库文件不存在：{path}（请先运行 python -m data.demo 生成演示数据）")
             con = duckdb.connect(path, read_only=True, config=_CONFIG)
             _reader[path] = con
-            if path == os.path.realpath(pointer_path()):
+            if path == str(_pointed_at()):
                 changed = bool(_versions_seen)
                 _versions_seen.append(path)
                 # the previous version stays open for requests still pinned to it; older ones close

@@ -77,7 +77,11 @@ def _kinds(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         is_str = raw.map(type).eq(str) & ~missing
     else:
         is_str = pd.Series(pd.api.types.is_string_dtype(raw.dtype), index=raw.index) & ~missing
-    text = raw[is_str].astype(str).str.normalize("NFKC").str.strip()
+    strs = raw[is_str].astype(str)
+    # normalise each distinct string once (a column repeats a few codes, months and names)
+    codes, uniques = pd.factorize(strs)
+    clean = pd.Series(uniques, dtype=object).str.normalize("NFKC").str.strip().to_numpy(dtype=object)
+    text = pd.Series(clean[codes] if len(codes) else [], index=strs.index, dtype=object)
     return missing, is_str, text
 
 

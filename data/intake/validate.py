@@ -249,9 +249,9 @@ class _SheetCheck:
             names = self._names_of(code_col.codes)
             if names is None:
                 continue
-            given = typed[col.name].map(_plain, na_action="ignore").astype(object)
+            given = _plain_each(typed[col.name])
             expected = schema.lookup(typed[col.name_of], names)
-            wrong = given.notna() & expected.notna() & (given != expected.map(_plain, na_action="ignore"))
+            wrong = given.notna() & expected.notna() & (given != _plain_each(expected))
             positions = np.flatnonzero(wrong.to_numpy())
             if len(positions):
                 problems = [Problem(sheet.title, _int(row_numbers[p]), col.header,
@@ -357,6 +357,16 @@ def _int(value) -> int | None:
 
 def _plain(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip()
+
+
+def _plain_each(values: pd.Series) -> pd.Series:
+    """:func:`_plain` of every value, computed once per distinct value (names repeat)."""
+    present = values.notna()
+    codes, uniques = pd.factorize(values[present].astype(str))
+    plain = np.array([_plain(u) for u in uniques], dtype=object)
+    out = pd.Series(None, index=values.index, dtype=object)
+    out[present] = plain[codes] if len(codes) else []
+    return out
 
 
 def _table_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
