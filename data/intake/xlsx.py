@@ -13,7 +13,7 @@ import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import Callable, Iterator
 
 import openpyxl
@@ -162,8 +162,11 @@ def sheets(data: bytes, limits: ZipLimits, max_rows: int | None = None) -> Itera
                 continue
             path = getattr(ws, "_worksheet_path", None)  # openpyxl knows where the sheet's XML is
             scan = scan_member(zf, path, sheet=True, max_rows=max_rows) if path else SheetScan(has_formulas=True)
-            cells = _sheet(values, ws.title)  # parsed once: the head rows and the grid share it
-            yield RawSheet(ws.title, _rows(cells, ws.title), scan,
+            ws.reset_dimensions()  # a wrong <dimension> would otherwise truncate the rows
+            # openpyxl streams the few head rows; calamine parses the whole sheet once, on first
+            # use, and never for a sheet the scan already found over the row limit
+            cells = cache(partial(_sheet, values, ws.title))
+            yield RawSheet(ws.title, _rows(ws), scan,
                            FormulaReader(data, ws.title) if scan.has_formulas else None,
                            grid=partial(_grid, cells, ws.title))
     finally:
@@ -180,11 +183,11 @@ def _sheet(book: CalamineWorkbook, title: str):
         ) from exc
 
 
-def _grid(sheet, title: str) -> pd.DataFrame:
+def _grid(sheet: Callable, title: str) -> pd.DataFrame:
     """The sheet's cells as one object frame (index: row numbers; columns: positions from A;
     empty cells NaN) — built in C, where a row-by-row pass costs seconds on a large sheet."""
     try:
-        cells = sheet.to_python(skip_empty_area=False)
+        cells = sheet().to_python(skip_empty_area=False)
     except Exception as exc:  # noqa: BLE001 - a third-party parser on untrusted input
         raise IntakeError(
             f"〔{title}〕无法读取（{type(exc).__name__}），文件可能已损坏，请在 Excel 中打开并另存后再上传"
@@ -194,20 +197,19 @@ def _grid(sheet, title: str) -> pd.DataFrame:
     return frame.mask(frame.eq(""))
 
 
-def _rows(sheet, title: str) -> Iterator[tuple[int, tuple]]:
-    """(row number, values from column A) of the rows holding a value; calamine's empty
-    cells ('') become None as openpyxl gives them."""
+def _rows(ws) -> Iterator[tuple[int, tuple]]:
+    """(row number, values from column A) of the rows holding a value, streamed by openpyxl."""
     try:
-        pad = (None,) * sheet.start[1] if sheet.start else ()  # rows come from row 1, columns from the first used
-        for row_no, values in enumerate(sheet.iter_rows(), start=1):
-            row = pad + tuple(None if v == "" else v for v in values)
-            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in row):
-                yield row_no, row
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
+                    yield row_no, values
     except IntakeError:
         raise
     except Exception as exc:  # noqa: BLE001 - a third-party parser on untrusted input
         raise IntakeError(
-            f"〔{title}〕无法读取（{type(exc).__name__}），文件可能已损坏，请在 Excel 中打开并另存后再上传"
+            f"〔{ws.title}〕无法读取（{type(exc).__name__}），文件可能已损坏，请在 Excel 中打开并另存后再上传"
         ) from exc
 
 
