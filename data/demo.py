@@ -199,8 +199,8 @@ def build_demo(
     reference["task"] = reference["task"].assign(status="未开始", progress=0, progress_note=None)
     frames["task"] = progress.assign(evidence_url=None)
     reference["meta"] = pd.DataFrame(sorted(meta.items()), columns=["key", "value"])
-    published = publish_demo(target, reference, {f: {t: frames[t] for t in tables}
-                                                 for f, tables in FAMILY_TABLES.items()},
+    families = {f: {t: frames[t] for t in tables if not _empty(frames[t])} for f, tables in FAMILY_TABLES.items()}
+    published = publish_demo(target, reference, {f: sheets for f, sheets in families.items() if sheets},
                              data_version=version, updated_at=_demo_published_at(end_month))
     return {
         "path": str(target),
@@ -211,6 +211,11 @@ def build_demo(
         "rows": published.rows,
         **params,
     }
+
+
+def _empty(frame) -> bool:
+    """A table the short demo has no rows for (a stream of chunks is never empty)."""
+    return isinstance(frame, pd.DataFrame) and frame.empty
 
 
 def _demo_published_at(end_month: str) -> datetime:

@@ -3,6 +3,7 @@ version on ``/healthz`` and serves its figures."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import shutil
@@ -28,8 +29,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_wall = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
 def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as r:
+    with _wall.open(url, timeout=10) as r:
         return json.loads(r.read())
 
 
@@ -58,6 +62,11 @@ def served(tmp_path, monkeypatch):
                 proc.kill()
                 raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
             time.sleep(0.3)
+    # the wall's own way in: a device token for the province, exchanged for a device session
+    from data.identity import create_device_token
+
+    _, token = create_device_token("测试大屏", region="360000", actor="测试")
+    _wall.open(f"{base}/screen?device={token}", timeout=10).close()
     yield base, versions.store_for(pointer)
     proc.terminate()
     proc.wait(timeout=20)
