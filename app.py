@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import dash
-import diskcache
 import flask
 
 from components import theme  # noqa: F401 — registers the "cockpit" Plotly template
@@ -19,11 +17,15 @@ from components.health import register_health_routes
 from components.screen_routes import register_screen_routes
 from components.shell import create_shell
 from data import db
+from web.admin_routes import register_admin_routes
+from web.auth import init_auth
+from web.hardening import QuietRequestHandler, harden, start_or_exit
+from web.intake_routes import register_intake_routes
+from web.jobs import create_job_manager
 
-# background callbacks (the briefing export) run in worker processes; their state is on disk,
-# so every gunicorn worker and `python app.py` share it
-background_manager = dash.DiskcacheManager(
-    diskcache.Cache(os.environ.get("COCKPIT_JOBS_DIR") or os.path.join(tempfile.gettempdir(), "cockpit-jobs")))
+# background callbacks (the briefing export) run in worker processes; their state is in a private
+# directory (data/jobs/ or $COCKPIT_JOBS_DIR) shared by every gunicorn worker; see web/jobs.py
+background_manager = start_or_exit(create_job_manager)
 
 app = dash.Dash(
     __name__,
@@ -38,9 +40,13 @@ app = dash.Dash(
 )
 app.layout = create_shell(dash.page_container)
 server = app.server
+harden(app)  # SECRET_KEY, request limits, same-origin callbacks, security headers, errors in Chinese
 register_boundary_routes(server)
 register_health_routes(server)
 register_screen_routes(server)
+register_intake_routes(server)
+init_auth(app)  # login, sessions, the wall's device tokens, one guard for every route and callback (web/auth.py)
+register_admin_routes(server)
 
 
 @server.before_request
@@ -67,11 +73,12 @@ def warm_in_background() -> None:
         return
 
     from briefing.content import briefing_content
-    from components.session import viewer_scope
+    from data.scope import Scope
     from metrics.dashboard import page_context, warm_caches
+    from metrics.regions import root_region
 
     def warm() -> None:
-        scope = viewer_scope()
+        scope = Scope.province(root_region())  # the province's caches serve every region-only viewer
         warm_caches(scope)
         top = page_context(None, None, "ytd", scope=scope)  # the 简报 page's default preview (its forecasts)
         briefing_content(top["region"], top["month"], scope=scope)
@@ -92,10 +99,13 @@ def main() -> None:
     from data.demo import ensure_database
 
     ensure_database()
+    from data.demo_accounts import ensure_demo_accounts
+
+    ensure_demo_accounts()  # first start on the demo database: one account per role, passwords shown once
     warm_in_background()
     warm_on_new_versions()
     app.run(host=os.environ.get("COCKPIT_HOST", "127.0.0.1"), port=int(os.environ.get("COCKPIT_PORT", "8050")),
-            debug=False)
+            debug=False, request_handler=QuietRequestHandler)  # no server or Python version in headers
 
 
 if __name__ == "__main__":

@@ -9,10 +9,21 @@ timeout = 120
 
 
 def on_starting(server):
+    # refuse to start (a Chinese message) without a strong SECRET_KEY or with a job directory
+    # others can reach, before any worker starts (web/hardening.py, web/jobs.py)
+    from web.hardening import check_startup
+
+    check_startup()
     # build the demo database once, before any worker opens it read-only
+    from data import opstore
     from data.demo import ensure_database
 
     ensure_database()
+    # on the demo database's first start: one account per role, passwords printed once (data/demo_accounts.py)
+    from data.demo_accounts import ensure_demo_accounts
+
+    ensure_demo_accounts()
+    opstore.dispose()  # workers are forked from here: none may inherit the master's connections
 
 
 def post_worker_init(worker):

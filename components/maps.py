@@ -36,7 +36,9 @@ def _mercator_y(lat: float) -> float:
 
 
 def view_for(geojson: dict, width: int = 720, height: int = 520) -> tuple[dict, float]:
-    """Centre and zoom that fit the shapes in a ``width`` × ``height`` map."""
+    """Centre and zoom that fit the shapes in a ``width`` × ``height`` map (China without shapes)."""
+    if not any(f.get("geometry") for f in geojson.get("features", [])):
+        return {"lon": 105.0, "lat": 35.0}, 2.5
     x0, y0, x1, y1 = _bounds(geojson)
     zx = math.log2(width * 360 / (max(x1 - x0, 1e-6) * 512))
     zy = math.log2(height * 2 * math.pi / (max(_mercator_y(y1) - _mercator_y(y0), 1e-9) * 512))

@@ -21,7 +21,7 @@ from flask import Flask, Response, request
 
 from components.boundaries import boundary_url
 from components.maps import view_for
-from components.session import viewer_scope
+from components.session import viewer_playlist, viewer_scope
 from data.geo import geojson
 from metrics.errors import user_message
 from metrics.screen_view import ScreenInputError, screen_config, screen_data
@@ -85,7 +85,8 @@ def register_screen_routes(server: Flask) -> None:
 
     def page():
         try:
-            cfg = screen_config(request.args.to_dict(), scope=viewer_scope())
+            # a wall display's device token carries its playlist: the default query
+            cfg = screen_config({**viewer_playlist(), **request.args.to_dict()}, scope=viewer_scope())
         except Exception as exc:  # every failure becomes a message on the screen
             msg = _message(exc)
             if msg is None:

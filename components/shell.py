@@ -31,16 +31,24 @@ def _url_value(value) -> str:
     return "" if value is None else str(value)
 
 
-def create_nav() -> html.Nav:
-    """Navigation from ``dash.page_registry``; pages not built yet are shown as coming."""
+def create_nav_links(may_open=None) -> list:
+    """The navigation links from ``dash.page_registry`` (only those ``may_open(path)`` allows,
+    when given: the viewer's role); pages not built yet are shown as coming."""
     pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
     built = {p["path"] for p in pages}
+    allowed = may_open or (lambda _path: True)
     links = [dcc.Link(p["name"], href=p["path"], className="nav-link", id=f"nav-{p['module'].split('.')[-1]}")
-             for p in pages if not p.get("hidden")]
+             for p in pages if not p.get("hidden") and allowed(p["path"])]
     planned = [html.Span(name, className="nav-link nav-link--planned", title="即将上线")
                for name, path in PLANNED_PAGES if path not in built]
-    screen = html.A("大屏", href="/screen", target="_blank", className="nav-link", id="nav-screen")
-    return html.Nav(links + planned + [screen], className="nav")
+    screen = ([html.A("大屏", href="/screen", target="_blank", className="nav-link", id="nav-screen")]
+              if allowed("/screen") else [])
+    return links + planned + screen
+
+
+def create_nav() -> html.Nav:
+    """Navigation from ``dash.page_registry`` (narrowed to the viewer's role once they are known)."""
+    return html.Nav(create_nav_links(), className="nav", id="shell-nav")
 
 
 def create_shell(page_container) -> html.Div:
@@ -51,7 +59,8 @@ def create_shell(page_container) -> html.Div:
             html.Header(
                 [html.Div([html.Span("领导驾驶舱", className="brand-title"),
                            html.Span("数字政府建设运行监测", className="brand-sub")], className="brand"),
-                 create_nav()],
+                 create_nav(),
+                 html.Div(id="shell-user", className="shell-user")],  # the viewer and 退出 (web/auth.py)
                 className="app-header",
             ),
             html.Main(page_container, className="app-main"),
@@ -139,17 +148,26 @@ def create_breadcrumb(lineage, search: dict, prefix: str) -> html.Nav:
 def click_to_url(clicks, search):
     """A click on a map region or a bar puts its code into the URL (drill-down, cross-filter)."""
     trigger = dash.ctx.triggered_id
-    if not trigger:
+    if not isinstance(trigger, dict) or not isinstance(trigger.get("name"), str) or not isinstance(clicks, list):
         return no_update
-    data = clicks[[i for i, t in enumerate(dash.ctx.inputs_list[0]) if t["id"] == trigger][0]]
-    points = (data or {}).get("points") or []
-    if not points or not points[0].get("customdata"):
+    hits = [i for i, t in enumerate(dash.ctx.inputs_list[0]) if isinstance(t, dict) and t.get("id") == trigger]
+    data = clicks[hits[0]] if hits and hits[0] < len(clicks) else None
+    points = (data.get("points") if isinstance(data, dict) else None) or []
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict) \
+            or not points[0].get("customdata"):
         return no_update
     value = points[0]["customdata"]
     value = value[0] if isinstance(value, (list, tuple)) else value
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    params[trigger["name"]] = value
+    if not isinstance(value, (str, int)):
+        return no_update  # a region code or an id, nothing else goes into the URL
+    params = dict(parse_qsl(_search_text(search).lstrip("?")))
+    params[trigger["name"]] = str(value)
     return "?" + urlencode(params)
+
+
+def _search_text(search) -> str:
+    """The location's query string ('' for anything that is not one: a malformed callback body)."""
+    return search if isinstance(search, str) else ""
 
 
 @callback(
@@ -169,10 +187,16 @@ def sync_url(values, ids, rendered, rendered_ids, search):
     trigger = dash.ctx.triggered_id
     if not trigger:  # components mounting, not a viewer's change
         return no_update
+    if (not isinstance(trigger, dict) or not isinstance(trigger.get("name"), str) or not isinstance(ids, list)
+            or trigger not in ids or not isinstance(values, list) or len(values) != len(ids)
+            or not isinstance(rendered, list) or not isinstance(rendered_ids, list)
+            or len(rendered) != len(rendered_ids) or not all(isinstance(r, dict) for r in rendered_ids)):
+        return no_update  # not what the page's controls send
+    search = _search_text(search)
     name = trigger["name"]
     value = _url_value(values[ids.index(trigger)])
-    before = dict(zip([r["name"] for r in rendered_ids], rendered, strict=True)).get(name)
-    params = dict(parse_qsl((search or "").lstrip("?")))
+    before = dict(zip([r.get("name") for r in rendered_ids], rendered, strict=True)).get(name)
+    params = dict(parse_qsl(search.lstrip("?")))
     if value == before and params.get(name, value) == value:
         return no_update  # the value the page was rendered with: a mount, not a change
     if value:
@@ -180,4 +204,4 @@ def sync_url(values, ids, rendered, rendered_ids, search):
     else:
         params.pop(name, None)
     new = "?" + urlencode(params)
-    return no_update if new == (search or "") else new
+    return no_update if new == search else new

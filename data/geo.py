@@ -309,8 +309,9 @@ def geojson(
 
     Each feature has ``id`` = code and ``properties`` ``{code, name, parent_code}``; use
     ``featureidkey="properties.code"``. ``parent_code`` keeps only that region's
-    children (drill-down: the counties of one city); it must be a region of the
-    province, else :class:`UnknownRegionError`.
+    children (drill-down: the counties of one city), or the region itself where it has
+    none in this layer (a county); it must be a region of the province, else
+    :class:`UnknownRegionError`.
     """
     code, lv = _check_province(province_code), _check_level(level)
     collection = _geojson(code, lv, parent_code, _stamp(_source_dir(source)), source, float(tolerance))
@@ -331,7 +332,10 @@ def _geojson(province_code: str, level: str, parent_code: str | None, stamp, sou
             codes |= set(boundaries(province_code, lv, source, tolerance=tolerance)["code"])
         if parent_code not in codes:
             raise UnknownRegionError(f"未知的地区代码：{parent_code}（不属于 {province_code}）")
-        gdf = gdf[gdf["parent_code"] == parent_code]
+        children = gdf["parent_code"] == parent_code
+        # a region with no children in this layer (a county; a city without counties such as
+        # 东莞) is drawn by itself: a county-only viewer's map is its county
+        gdf = gdf[children if children.any() else gdf["code"] == parent_code]
     return to_feature_collection(gdf)
 
 

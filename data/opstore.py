@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     update,
 )
 
@@ -135,6 +136,7 @@ audit_log = Table(
 
 OUTCOMES = ("校验中", "待发布", "已发布", "内容未变化", "已拒绝", "已放弃", "失败")
 
+_SCHEMA_LOCK_KEY = 20231206  # PostgreSQL advisory lock held while creating the tables
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -177,7 +179,14 @@ def _create(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
     else:
+        if url.startswith(("postgresql://", "postgres://")):  # the driver in requirements.txt: psycopg 3
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
         eng = create_engine(url, pool_pre_ping=True)
+        if eng.dialect.name == "postgresql":
+            with eng.begin() as con:  # workers starting together on an empty database: one creates the tables
+                con.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+                metadata.create_all(con)
+            return eng
     metadata.create_all(eng)
     return eng
 

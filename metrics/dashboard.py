@@ -6,6 +6,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from data.geo import geojson
+from data.scope import ScopeError
+from metrics.access import visible_kpis
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.engine import compute, kpi_regions, kpi_results, kpi_series_many
@@ -71,9 +73,13 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
     alerts_job = _BESIDE.submit(project_alerts, reg.code, m, scope=scope)
     cat = load_catalogue()
     kpi_id = cat.kpi(kpi).id
-    headline = [k.id for k in cat.headline()]
+    # a department user sees the KPIs that can be split by department (the others fail closed)
+    shown = visible_kpis(scope)
+    headline = [k.id for k in cat.headline() if k.id in shown]
+    if kpi_id not in shown or not headline:
+        raise ScopeError(f"指标「{cat.kpi(kpi_id).name}」不按部门划分，部门范围受限的用户无权查看")
     # every KPI in one pass (one query per fact): the cards and the red list share it
-    every = {r.kpi_id: r for r in kpi_results(list(cat.kpis), reg.code, m, period, scope=scope)}
+    every = {r.kpi_id: r for r in kpi_results(shown, reg.code, m, period, scope=scope)}
     results = [every[k] for k in headline]
     spark_start = max(add_months(m, -11), st["first"])
     sparks = kpi_series_many(headline, reg.code, scope=scope, start=spark_start, end=min(m, st["last"]))
@@ -114,10 +120,12 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
         "map_parent": map_parent,
         "map_level": map_level,
         "map_title": (f"{reg.name}各设区市" if map_level == "city" else
-                      f"{reg.name}各县（市、区）" if reg.level != "county" else f"{reg.name}所在设区市各县（市、区）"),
+                      f"{reg.name}各县（市、区）" if reg.level != "county" else
+                      f"{reg.name}所在设区市各县（市、区）" if len(map_regions) > 1 else reg.name),
         "lineage": lineage(reg.code, scope=scope),
         "ranking": ranking,
-        "ranking_title": ranking_title,
+        # a county viewer who may not see its neighbours has nothing to be ranked against
+        "ranking_title": ranking_title if len(ranking_regions) > 1 or reg.level != "county" else reg.name,
         "red_kpis": [c for c in cards if c["rag"] == "red"]
         + [r.to_dict() for k, r in every.items() if k not in headline and r.rag == "red"],
         "alert_summary": alert_summary(alerts),

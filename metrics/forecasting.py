@@ -26,8 +26,13 @@ A ``time_progress`` target (序时进度) is 100% at the year end.
 
 Caching: results are computed once per (what, KPI, region, arguments, data version, scope)
 and kept in an in-process LRU and as small JSON files under ``$COCKPIT_CACHE_DIR/forecast``
-(default ``data/cache/``) so that every gunicorn worker reuses them. Only data is cached
-(DataFrames and dicts), never figures. Cached objects are shared: treat them as read-only.
+(default ``data/cache/``) so that every gunicorn worker reuses them. The directory is bounded
+(``$COCKPIT_FORECAST_CACHE_FILES`` files, default 512, and ``$COCKPIT_FORECAST_CACHE_MB``,
+default 64 MB; the least recently used files go first). What-if results (a non-zero shift:
+every slider value is a new key) are never written to disk; they live in a small in-process
+LRU of their own (:data:`WHAT_IF_CACHE_SIZE`), so no stream of values can fill the disk or
+push the forecasts out of memory. Only data is cached (DataFrames and dicts), never figures.
+Cached objects are shared: treat them as read-only.
 
 Threads: fits run with one BLAS thread (``threadpoolctl``): measured 6.4 s → 0.7 s for four
 forecasts with back-tests on this 2-core machine. Setting ``OPENBLAS_NUM_THREADS`` here would
@@ -43,6 +48,7 @@ import json
 import math
 import os
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -68,7 +74,7 @@ except ImportError:  # pragma: no cover
     threadpool_limits = None
 
 __all__ = ["kpi_forecast", "kpi_attainment", "kpi_shape", "Shape", "attainment_from_history",
-           "clear_cache", "year_end_target", "MAX_HORIZON", "WHAT_IF_MODES"]
+           "clear_cache", "memory_cache_sizes", "year_end_target", "MAX_HORIZON", "WHAT_IF_MODES"]
 
 MAX_HORIZON = 36
 WHAT_IF_MODES = ("ramp", "flat")
@@ -82,6 +88,10 @@ _ENGINE_VERSION = hashlib.sha256(b"".join(
 )).hexdigest()[:12]
 _LRU_SIZE = 256
 _LRU: OrderedDict = OrderedDict()
+WHAT_IF_CACHE_SIZE = 64
+_WHAT_IF_LRU: OrderedDict = OrderedDict()  # memory only (see the module docstring)
+DISK_CACHE_FILES = 512
+DISK_CACHE_MB = 64
 _LOCK = threading.Lock()
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "cache"
 
@@ -150,9 +160,49 @@ def _disk_path(key: tuple) -> Path:
 
 def _read_disk(path: Path):
     try:
-        return json.loads(path.read_text("utf-8"))
+        doc = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):  # absent, or half-written by a crashed worker: recompute
         return None
+    try:
+        os.utime(path)  # recently used: evicted last
+    except OSError:
+        pass
+    return doc
+
+
+def _disk_limits() -> tuple[int, int]:
+    def env(name: str, default: int) -> int:
+        try:
+            return max(1, int(os.environ.get(name, "") or default))
+        except ValueError:
+            return default
+
+    files = env("COCKPIT_FORECAST_CACHE_FILES", DISK_CACHE_FILES)
+    return files, env("COCKPIT_FORECAST_CACHE_MB", DISK_CACHE_MB) * 2**20
+
+
+def _evict_disk(directory: Path) -> None:
+    """Remove the least recently used files until the directory is within its bounds."""
+    max_files, max_bytes = _disk_limits()
+    entries = []
+    with os.scandir(directory) as found:
+        for entry in found:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.name.endswith(".tmp"):
+                if st.st_mtime < time.time() - 3600:  # left by a crashed worker
+                    Path(entry.path).unlink(missing_ok=True)
+                continue
+            if entry.name.endswith(".json"):
+                entries.append((st.st_mtime, st.st_size, entry.path))
+    entries.sort()
+    total = sum(size for _, size, _ in entries)
+    while entries and (len(entries) > max_files or total > max_bytes):
+        _, size, oldest = entries.pop(0)
+        Path(oldest).unlink(missing_ok=True)
+        total -= size
 
 
 def _write_disk(path: Path, doc) -> None:
@@ -161,6 +211,7 @@ def _write_disk(path: Path, doc) -> None:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=False, default=_json_default), "utf-8")
         os.replace(tmp, path)  # atomic: workers may write the same key
+        _evict_disk(path.parent)
     except OSError:  # a read-only disk only costs the other workers a recomputation
         pass
 
@@ -173,23 +224,25 @@ def _json_default(x):
     return str(x)
 
 
-def _cached(key: tuple, compute, encode=lambda v: v, decode=lambda d: d):
+def _cached(key: tuple, compute, encode=lambda v: v, decode=lambda d: d, *, disk: bool = True):
+    store, size = (_LRU, _LRU_SIZE) if disk else (_WHAT_IF_LRU, WHAT_IF_CACHE_SIZE)
     with _LOCK:
-        if key in _LRU:
-            _LRU.move_to_end(key)
-            return _LRU[key]
-    path = _disk_path(key)
-    doc = _read_disk(path)
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    path = _disk_path(key) if disk else None
+    doc = _read_disk(path) if path is not None else None
     if doc is not None:
         value = decode(doc)
     else:
         with _fitting():
             value = compute()
-        _write_disk(path, encode(value))
+        if path is not None:
+            _write_disk(path, encode(value))
     with _LOCK:
-        _LRU[key] = value
-        while len(_LRU) > _LRU_SIZE:
-            _LRU.popitem(last=False)
+        store[key] = value
+        while len(store) > size:
+            store.popitem(last=False)
     return value
 
 
@@ -197,9 +250,16 @@ def clear_cache(disk: bool = False) -> None:
     """Forget the in-process cache (and the files on disk with ``disk=True``)."""
     with _LOCK:
         _LRU.clear()
+        _WHAT_IF_LRU.clear()
     if disk:
         for f in _cache_dir().glob("*.json"):
             f.unlink(missing_ok=True)
+
+
+def memory_cache_sizes() -> dict[str, int]:
+    """How many results the in-process caches hold: ``results`` and ``what_if``."""
+    with _LOCK:
+        return {"results": len(_LRU), "what_if": len(_WHAT_IF_LRU)}
 
 
 def _frame_to_doc(df: pd.DataFrame) -> dict:
@@ -604,8 +664,9 @@ def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if
     cut = None if cut is None or cut >= _last_month() else cut.strftime("%Y-%m")  # the latest month: no cut
     key = _key("attainment", scope, kpi_id, region, None if year in (None, "") else str(year), pp, what_if_mode,
                *(() if cut is None else (cut,)))
+    # a what-if (any non-zero shift) is one of unboundedly many keys: memory only, never on disk
     return _cached(key, lambda: _compute_attainment(kpi_id, region, scope, year, pp, what_if_mode, cut),
-                   decode=_attainment_from_doc)
+                   decode=_attainment_from_doc, disk=pp == 0)
 
 
 def _attainment_from_doc(doc: dict) -> dict:

@@ -9,6 +9,7 @@ from datetime import date
 from metrics.catalogue import PERIOD_LABELS, PERIODS
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+MIN_YEAR, MAX_YEAR = 1900, 2999  # year 0 is no date; a month near 9999 overflows add_months
 _QUARTERS = ["一", "二", "三", "四"]
 
 
@@ -21,7 +22,7 @@ def parse_month(value: str | date) -> date:
     if isinstance(value, date):
         return value.replace(day=1)
     m = _MONTH.match(str(value).strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    if not m or not 1 <= int(m.group(2)) <= 12 or not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
         raise PeriodError(f"月份格式不正确：{value!r}（应为 YYYY-MM，例如 2025-06）")
     return date(int(m.group(1)), int(m.group(2)), 1)
 

@@ -1,7 +1,8 @@
 """简报 · 月度简报: pick region and month, read the preview, export PDF or PPTX.
 
-The export runs as a Dash background callback (``app.py`` sets the diskcache manager): the
-progress bar follows its steps, then the file arrives through ``dcc.Download``.
+The export runs as a Dash background callback (``app.py`` sets the job manager of
+``web/jobs.py``): the progress bar follows its steps, then the file arrives through
+``dcc.Download``. One export runs per viewer at a time (a second click says 「已有导出在进行中，请稍候」).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from components.session import viewer_scope
 from components.shell import create_error_page, create_page_top
 from metrics.dashboard import page_context
 from metrics.errors import user_message
+from web.jobs import exclusive
 
 dash.register_page(__name__, path="/briefing", name="简报", title="简报 · 领导驾驶舱", order=7)
 
@@ -69,6 +71,7 @@ def layout(region: str | None = None, month: str | None = None, **_ignored):
     running=[(Output("briefing-export", "disabled"), True, False)],
     progress=[Output("briefing-progress", "value"), Output("briefing-progress", "max")],
 )
+@exclusive(busy=lambda message: (dash.no_update, message))  # one export per viewer; see web/jobs.py
 def export_briefing(set_progress, n_clicks, fmt, request):
     """Write the chosen file in a background process, reporting each step, then send it."""
     from briefing.charts import ChartError
@@ -76,12 +79,22 @@ def export_briefing(set_progress, n_clicks, fmt, request):
 
     if not n_clicks or not request:
         return dash.no_update, dash.no_update
+    if not isinstance(request, dict) or not all(isinstance(request.get(k), str) for k in ("region", "month")):
+        return dash.no_update, "导出失败：页面状态无效，请刷新页面后重试"
+    if fmt not in (None, "pdf", "pptx"):
+        return dash.no_update, "导出失败：格式应为 PDF 或 PPTX"
+    fmt = fmt or "pdf"
     with tempfile.TemporaryDirectory(prefix="briefing-") as out:
         try:
-            result = export(request["region"], request["month"], fmt or "pdf", out, scope=viewer_scope(),
+            result = export(request["region"], request["month"], fmt, out, scope=viewer_scope(),
                             progress=lambda step, total, _label: set_progress((str(step), str(total))))
         except (BriefingError, FormatError, ChartError) as exc:
             return dash.no_update, f"导出失败：{exc}"
+        except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
+            message = user_message(exc)
+            if message is None:
+                raise
+            return dash.no_update, f"导出失败：{message}"
         path = result["paths"][fmt]
         data = dcc.send_bytes(path.read_bytes(), path.name)
     return data, f"已生成 {path.name}（{result['timings']['total']:.1f} 秒）"

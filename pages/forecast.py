@@ -3,6 +3,8 @@ target, the pace needed, the model and its back-test, a what-if, and downloads."
 
 from __future__ import annotations
 
+import math
+
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -96,6 +98,7 @@ def layout(region: str | None = None, kpi: str = "online_handling_rate", h: str 
                  className="forecast-downloads"),
         html.P(f"{data['name']}（{data['series_label']}）未来 {data['horizon']} 个月：预测值与 80%、95% 区间",
                className="forecast-muted"),
+        html.P("", id="forecast-download-status", className="forecast-muted"),
         dcc.Download(id="forecast-download"),
     ], className="panel forecast-download-panel")
     return html.Div(
@@ -125,8 +128,16 @@ def update_what_if(pp, mode, state):
     """The year-end figure for the slider's monthly shift (the fits are cached)."""
     if not state:
         return no_update
-    pp = max(-WHAT_IF_LIMIT, min(WHAT_IF_LIMIT, float(pp or 0.0)))
-    mode = mode if mode in WHAT_IF_MODES else "ramp"
+    if not isinstance(state, dict) or not all(isinstance(state.get(k), str) for k in ("kpi", "region")):
+        return "页面状态无效，请刷新页面后重试"
+    try:
+        pp = float(pp or 0.0)
+    except (TypeError, ValueError, OverflowError):
+        pp = math.nan
+    if not math.isfinite(pp):
+        return f"情景推演的幅度应为 {-WHAT_IF_LIMIT:g}～{WHAT_IF_LIMIT:g} 之间的数"
+    pp = max(-WHAT_IF_LIMIT, min(WHAT_IF_LIMIT, pp))
+    mode = mode if isinstance(mode, str) and mode in WHAT_IF_MODES else "ramp"
     try:
         return what_if_view(state["kpi"], state["region"], pp, mode, scope=viewer_scope())["text"]
     except Exception as exc:  # noqa: BLE001 — see layout
@@ -138,16 +149,26 @@ def update_what_if(pp, mode, state):
 
 @callback(
     Output("forecast-download", "data"),
+    Output("forecast-download-status", "children"),
     Input("forecast-download-csv", "n_clicks"),
     Input("forecast-download-xlsx", "n_clicks"),
     State("forecast-state", "data"),
     prevent_initial_call=True,
 )
 def download(_csv, _xlsx, state):
-    """The forecast as CSV or Excel, whichever button was clicked."""
+    """The forecast as CSV or Excel, whichever button was clicked (or why it cannot be)."""
     if not state:
-        return no_update
-    return download_file("xlsx" if dash.ctx.triggered_id == "forecast-download-xlsx" else "csv", state)
+        return no_update, no_update
+    if not isinstance(state, dict) or not all(isinstance(state.get(k), (str, int)) for k in ("kpi", "region", "h")):
+        return no_update, "下载失败：页面状态无效，请刷新页面后重试"
+    try:
+        data = download_file("xlsx" if dash.ctx.triggered_id == "forecast-download-xlsx" else "csv", state)
+    except Exception as exc:  # noqa: BLE001 — see layout
+        message = user_message(exc)
+        if message is None:
+            raise
+        return no_update, f"下载失败：{message}"
+    return data, ""
 
 
 def download_file(kind: str, state: dict) -> dict:

@@ -14,10 +14,12 @@ from components.session import viewer_scope
 from components.shell import click_graph, create_error_page, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
+from metrics.access import visible_kpis
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
 from metrics.errors import user_message
 from metrics.freshness import kpi_freshness
+from metrics.regions import region_tree
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
 
@@ -27,8 +29,9 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
     """The page as a pure function of its URL."""
     state = {k: v for k, v in {"region": region, "month": month, "period": period, "kpi": kpi,
                                "level": level}.items() if v}
+    scope = viewer_scope()
     try:
-        data = overview_data(region, month, period, kpi, scope=viewer_scope(), map_level=level)
+        data = overview_data(region, month, period, kpi, scope=scope, map_level=level)
     except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
         message = user_message(exc)
         if message is None:
@@ -46,6 +49,8 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
         map_view = create_empty()
     else:
         shapes = geojson(data["province"], data["map_level"], parent_code=data["map_parent"])
+        visible = {r.code for r in region_tree(scope=scope)}  # a county viewer's map is their county alone
+        shapes = {**shapes, "features": [f for f in shapes["features"] if f["properties"]["code"] in visible]}
         fig = create_choropleth(data["map"], shapes, unit=k.unit, title=k.name, higher_is_better=k.higher_is_better,
                                 geojson_url=boundary_url(data["province"], data["map_level"], data["map_parent"]))
         map_view = click_graph("region", "overview-map", figure=fig, config=GRAPH_CONFIG)
@@ -53,7 +58,8 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
     rank_view = (create_empty() if ranking.empty or ranking["value"].isna().all() else
                  click_graph("region", "overview-ranking", config=GRAPH_CONFIG,
                              figure=create_ranking_bar(ranking, unit=k.unit)))
-    kpi_options = [{"label": x.name, "value": x.id} for x in cat.kpis.values()]
+    shown = set(visible_kpis(scope))  # a department user's list has only the KPIs split by department
+    kpi_options = [{"label": x.name, "value": x.id} for x in cat.kpis.values() if x.id in shown]
     map_controls = [url_param("kpi", dcc.Dropdown, options=kpi_options, value=data["kpi"], clearable=False,
                               className="kpi-select")]
     if data["lineage"][-1].level == "province":

@@ -2,9 +2,75 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import secrets
+import shutil
+import tempfile
+
+import flask
 import pytest
 
 from data import db
+from tests.auth_helpers import CockpitClient
+
+# the background jobs of this test session live in a private directory of its own (web/jobs.py),
+# never in the install's data directory; the servers it starts (gunicorn counts as production,
+# web/hardening.py) share one strong SECRET_KEY
+_SESSION_PRIVATE = tempfile.mkdtemp(prefix="cockpit-test-")
+os.environ.setdefault("COCKPIT_JOBS_DIR", os.path.join(_SESSION_PRIVATE, "jobs"))
+os.environ.setdefault("COCKPIT_SECRET_KEY_FILE", os.path.join(_SESSION_PRIVATE, "cockpit.secret"))
+os.environ.setdefault("COCKPIT_SECRET_KEY", secrets.token_urlsafe(48))
+atexit.register(shutil.rmtree, _SESSION_PRIVATE, ignore_errors=True)
+
+
+# login (web/auth.py): every Flask test client of the app logs itself in unless a test logs it in
+# itself or asks for an anonymous one (tests/auth_helpers.py)
+flask.Flask.test_client_class = CockpitClient
+
+
+class _EnvironmentViewer:
+    """Who a test calling a page or view function directly (outside any request) is: an
+    administrator of ``$COCKPIT_VIEWER_SCOPE`` (else the whole province), read when asked."""
+
+    kind, role, actor, region_code, playlist, is_device, session_hash = "system", "admin", "测试", "", {}, False, None
+
+    @property
+    def scope(self):
+        from data.scope import Scope
+        from metrics.regions import root_region
+
+        configured = os.environ.get("COCKPIT_VIEWER_SCOPE", "").strip()
+        if configured:
+            return Scope(regions=tuple(c.strip() for c in configured.split(",") if c.strip()))
+        return Scope.province(root_region())
+
+    @property
+    def name(self) -> str:
+        return os.environ.get("COCKPIT_VIEWER_NAME", "").strip() or "演示用户"
+
+
+@pytest.fixture
+def environment_viewer():
+    """Page functions called directly (outside any request) see the environment's viewer: tests
+    written before login existed use it (``pytestmark = pytest.mark.usefixtures(...)``)."""
+    from components.session import viewing_as
+
+    with viewing_as(_EnvironmentViewer()):
+        yield
+
+
+@pytest.fixture
+def login_as(demo_env):
+    """``login_as(role, region, dept=None)`` → (client, user): a fresh account and a client logged
+    in through /login, on the default demo database."""
+    import app
+    from tests.auth_helpers import logged_in_client
+
+    def make(role: str = "leader", region: str = "360000", dept: str | None = None):
+        return logged_in_client(app.server, role, region, dept)
+
+    return make
 
 
 @pytest.fixture(scope="session")

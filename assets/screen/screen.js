@@ -304,6 +304,7 @@
     return fetch(url, { cache: 'no-store', signal: ctrl.signal })
       .then(function (r) {
         return r.json().then(function (doc) {
+          if (r.status === 401 || r.status === 403) { unauthorized(doc.message); }
           if (!r.ok || doc.error) { throw new Error(doc.error || ('HTTP ' + r.status)); }
           return doc;
         });
@@ -318,7 +319,20 @@
       .finally(function () { clearTimeout(timeout); });
   }
 
+  // the device token was revoked (or the session ended): show nothing more, say why, stop asking
+  function unauthorized(message) {
+    state.unauthorized = true;
+    clearTimeout(timers.dwell);
+    clearTimeout(timers.retry);
+    cache.clear();
+    text(el.error, message || '大屏未获授权');
+    el.error.hidden = false;
+    root.classList.add('has-error');
+    throw new Error(message || 'HTTP 401');
+  }
+
   function failed(e) {
+    if (state.unauthorized) { return; }
     state.failures += 1;
     setOffline(true);
     console.warn('大屏数据获取失败，稍后重试：', e && e.message);
@@ -334,6 +348,7 @@
   // show the current item: from the cache at once, and re-queried when older than the refresh interval
   // (while offline only the retry timer asks the server, so the rotation does not reset its backoff)
   function load(force, retry) {
+    if (state.unauthorized) { return; }
     var i = state.index, hit = cache.get(i);
     if (hit && state.shownKey !== i) { state.shownKey = i; render(hit.doc); }
     if (state.offline && !retry) { return; }

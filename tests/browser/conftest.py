@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def _free_port() -> int:
 def server(demo_db_path):
     """``python app.py`` on a free port against the session's demo database."""
     port = _free_port()
+    browser_account(demo_db_path)  # a province leader
     env = {**os.environ, "COCKPIT_DB": str(demo_db_path), "COCKPIT_PORT": str(port)}
     log = open(demo_db_path.parent / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -55,6 +57,56 @@ def server(demo_db_path):
     log.close()
 
 
+# login (web/auth.py): each served cockpit gets one browser account before it starts (see
+# browser_account), and a driver that lands on the login form signs in as it, then goes on
+BROWSER_USER = "browser-viewer"
+BROWSER_PASSWORD = "Br0wser-" + secrets.token_urlsafe(12)
+
+
+def browser_account(db_path, role: str = "leader", region: str = "360000") -> None:
+    """The browser account (a province ``role``) in the operational store beside ``db_path``."""
+    from data import identity, opstore
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COCKPIT_DB", str(db_path))
+        url = opstore.default_url()
+    user = identity.get_user(BROWSER_USER, url=url)
+    if user is None:
+        identity.create_user(BROWSER_USER, role=role, region=region, password=BROWSER_PASSWORD,
+                             display_name="浏览器测试", actor="测试", url=url)
+    else:
+        identity.update_user(BROWSER_USER, role=role, region=region, actor="测试", url=url)
+        identity.set_password(BROWSER_USER, BROWSER_PASSWORD, actor="测试", url=url)
+
+
+class _Chrome(webdriver.Chrome):
+    """Chromium that signs in when a page sends it to the login form (``login_as = None``: never)."""
+
+    login_as: tuple[str, str] | None = (BROWSER_USER, BROWSER_PASSWORD)
+
+    def get(self, url: str) -> None:
+        super().get(url)
+        if self.login_as and urlparse(url).path != "/login" and urlparse(self.current_url).path == "/login":
+            from selenium.common.exceptions import TimeoutException
+
+            try:
+                sign_in(self, *self.login_as)
+            except TimeoutException:  # a server without the browser account: the test signs in itself
+                pass
+
+
+def sign_in(driver, username: str, password: str) -> None:
+    """Fill in the login form the driver shows and wait until it has left it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.ID, "username").clear()
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 10).until(lambda d: urlparse(d.current_url).path != "/login")
+
+
 def _driver(width: int, height: int) -> webdriver.Chrome:
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -62,7 +114,16 @@ def _driver(width: int, height: int) -> webdriver.Chrome:
         opts.add_argument(flag)
     opts.add_argument(f"--window-size={width},{height}")
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    return _Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+# every Content-Security-Policy violation of a page, kept where a test can read it (injected by
+# DevTools before the page's own scripts, so the policy does not block the listener itself)
+_CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+    {directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, source: e.sourceFile}));
+"""
 
 
 @pytest.fixture
@@ -70,8 +131,14 @@ def browser():
     """A 1920×1080 headless Chromium."""
     d = _driver(1920, 1080)
     d.set_page_load_timeout(60)
+    d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _CSP_LISTENER})
     yield d
     d.quit()
+
+
+def csp_violations(driver) -> list[dict]:
+    """The page's CSP violations so far (the console also reports them as SEVERE errors)."""
+    return driver.execute_script("return window.__cspViolations || []")
 
 
 def requested_urls(driver) -> list[str]:

@@ -18,7 +18,15 @@ from data import db, opstore
 from data.scope import Scope
 from metrics.engine import kpi_value
 from metrics.format import fmt_value
-from tests.browser.conftest import REPO, _free_port, console_errors, external, requested_urls, screenshot
+from tests.browser.conftest import (
+    REPO,
+    _free_port,
+    browser_account,
+    console_errors,
+    external,
+    requested_urls,
+    screenshot,
+)
 from tests.intake_demo import build_small_demo, export_book, header_index
 
 pytestmark = pytest.mark.browser
@@ -33,6 +41,7 @@ def data_server(tmp_path_factory):
     """``python app.py`` on its own small demo (the test publishes: the shared demo stays as it is)."""
     directory = tmp_path_factory.mktemp("data-browser")
     pointer = build_small_demo(directory)
+    browser_account(pointer, role="reporter")  # the 数据管理 page is for 报送员 and 管理员
     port = _free_port()
     env = {**os.environ, "COCKPIT_DB": str(pointer), "COCKPIT_PORT": str(port), "COCKPIT_WARM": "0",
            "COCKPIT_CACHE_DIR": str(directory / "cache")}

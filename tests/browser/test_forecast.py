@@ -8,7 +8,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import console_errors, external, requested_urls, screenshot
+from tests.browser.conftest import console_errors, csp_violations, external, requested_urls, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,21 @@ def test_the_forecast_draws_its_bands_offline_without_errors(server, browser):
     urls = requested_urls(browser)
     assert urls and external(urls) == []
     assert console_errors(browser) == []
+    assert csp_violations(browser) == []  # Dash, Plotly and the map run under the CSP
+
+
+def test_the_page_is_served_with_a_csp_and_a_chinese_404(server, browser):
+    import urllib.request
+
+    with urllib.request.urlopen(server + "/forecast", timeout=30) as resp:
+        csp = resp.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'self'" in csp
+        assert resp.headers["X-Frame-Options"] == "SAMEORIGIN" and "Python" not in resp.headers["Server"]
+    browser.get(server + "/no-such-page")
+    WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "not-found-message")))
+    assert "页面不存在" in browser.find_element(By.TAG_NAME, "body").text
+    assert csp_violations(browser) == []
+    assert all("status of 404" in e for e in console_errors(browser))  # the page itself answers 404
 
 
 def test_moving_the_what_if_slider_changes_the_year_end_figure(server, browser):
@@ -62,6 +77,7 @@ def test_moving_the_what_if_slider_changes_the_year_end_figure(server, browser):
     WebDriverWait(browser, 30).until(
         EC.text_to_be_present_in_element((By.ID, "forecast-whatif-result"), "（每月相同）"))
     assert console_errors(browser) == []
+    assert csp_violations(browser) == []
 
 
 def test_a_reloaded_url_restores_the_kpi_region_and_horizon(server, browser):

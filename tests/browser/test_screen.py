@@ -14,7 +14,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import REPO, _driver, _free_port, console_errors, external, requested_urls, screenshot
+from tests.browser.conftest import (
+    REPO,
+    _driver,
+    _free_port,
+    browser_account,
+    console_errors,
+    external,
+    requested_urls,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -191,6 +200,7 @@ def test_rotation_advances_on_schedule_and_the_operator_keys_work(server, wall):
 
 
 def _serve(db_path, port, log):
+    browser_account(db_path)
     env = {**os.environ, "COCKPIT_DB": str(db_path), "COCKPIT_PORT": str(port),
            "COCKPIT_CACHE_DIR": str(db_path.parent / "cache")}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -198,8 +208,7 @@ def _serve(db_path, port, log):
     while time.time() < deadline:
         assert proc.poll() is None, "服务未能启动"
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/screen?region=360000&kpi=online_handling_rate",
-                                   timeout=10)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
             return proc
         except OSError:
             time.sleep(0.3)

@@ -1,4 +1,5 @@
-"""The boundary route serves the same collections as data.geo, from this server only."""
+"""The boundary route serves the same collections as data.geo, from this server only, and only
+for the deployment's province (the database's root region)."""
 
 import json
 
@@ -6,6 +7,8 @@ import pytest
 from flask import Flask
 
 from components.boundaries import boundary_url, register_boundary_routes
+
+pytestmark = pytest.mark.usefixtures("demo_env")  # the root region comes from the database
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +36,19 @@ def test_a_parent_keeps_only_its_children(client):
                                  "/boundaries/36/county.json", "/boundaries/360000/village.json"])
 def test_unknown_or_malformed_codes_are_not_found(client, url):
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/boundaries/110000/county.json", "/boundaries/440000/city.json",
+                                 "/boundaries/110000/county/110100.json"])
+def test_another_provinces_boundaries_are_not_computed(client, url, monkeypatch):
+    def refuse(*_a, **_k):
+        raise AssertionError("computed another province's boundaries")
+
+    monkeypatch.setattr("components.boundaries.geojson", refuse)
+    resp = client.get(url)
+    assert resp.status_code == 404 and "只提供本省（360000）的边界" in resp.get_json()["message"]
+
+
+def test_a_county_is_its_own_map(client):
+    features = json.loads(client.get(boundary_url("360000", "county", "360102")).data)["features"]
+    assert [f["properties"]["code"] for f in features] == ["360102"]

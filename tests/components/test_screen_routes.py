@@ -6,14 +6,17 @@ import re
 from datetime import date, datetime
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 
 from components.boundaries import boundary_url
 from components.screen_routes import register_screen_routes
-from components.session import viewer_scope
+from components.session import system_viewer, viewer_scope
 from data import db
+from data.scope import Scope
 from metrics.screen_view import screen_data
 from tests.freshness_rows import copy_with_freshness
+
+pytestmark = pytest.mark.usefixtures("environment_viewer")  # viewer_scope() outside requests
 
 
 @pytest.fixture
@@ -21,6 +24,8 @@ def client(demo_env, monkeypatch, tmp_path_factory):
     monkeypatch.setenv("COCKPIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "screen-cache"))
     monkeypatch.delenv("COCKPIT_VIEWER_SCOPE", raising=False)
     server = Flask(__name__)
+    viewer = system_viewer(Scope.province("360000"), "测试")
+    server.before_request(lambda: setattr(g, "cockpit_viewer", viewer))  # the login guard's work in the app
     register_screen_routes(server)
     return server.test_client()
 

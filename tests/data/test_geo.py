@@ -218,6 +218,11 @@ def test_geojson_with_a_parent_code_returns_just_that_citys_counties():
     assert "南昌县" in {f["properties"]["name"] for f in collection["features"]}
 
 
+def test_a_region_without_children_in_the_layer_is_drawn_by_itself():
+    collection = geo.geojson(JIANGXI, "county", parent_code="360102")  # a county: a county-only viewer's map
+    assert [f["id"] for f in collection["features"]] == ["360102"]
+
+
 def test_geojson_features_carry_the_code_as_id_and_in_their_properties():
     collection = geo.geojson(JIANGXI, "city")
     assert collection["type"] == "FeatureCollection"

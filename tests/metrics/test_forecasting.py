@@ -1,5 +1,8 @@
 """The product-facing forecast API: cached once per key, bounded rates, the right attainment shape."""
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -256,3 +259,32 @@ def test_attainment_as_of_a_past_month_knows_only_the_months_up_to_it(cache_env)
     assert june["current"] == pytest.approx(ytd_june)
     latest = kpi_attainment("online_handling_rate", "360000", scope=scope, as_of="2026-10")
     assert latest == kpi_attainment("online_handling_rate", "360000", scope=scope)
+
+
+def test_the_disk_cache_keeps_the_most_recently_used_files_within_its_bounds(cache_env, monkeypatch):
+    monkeypatch.setenv("COCKPIT_FORECAST_CACHE_FILES", "3")
+    for h in (3, 6, 12):
+        kpi_forecast("online_handling_rate", "360000", scope=PROVINCE, horizon=h)
+    first = sorted(cache_env.glob("*.json"))
+    assert len(first) == 3
+    oldest = first[0]
+    os.utime(oldest, (time.time() - 100, time.time() - 100))  # the least recently used
+    for h in (18, 24):
+        kpi_forecast("online_handling_rate", "360000", scope=PROVINCE, horizon=h)
+    files = sorted(cache_env.glob("*.json"))
+    assert len(files) == 3 and oldest not in files
+    # and by bytes: a budget smaller than one file keeps only the newest
+    monkeypatch.setenv("COCKPIT_FORECAST_CACHE_FILES", "100")
+    monkeypatch.setattr(forecasting, "_disk_limits", lambda: (100, 1))
+    kpi_forecast("online_handling_rate", "360100", scope=PROVINCE, horizon=6)
+    assert len(list(cache_env.glob("*.json"))) <= 1
+
+
+def test_what_if_results_stay_in_a_bounded_memory_cache_and_never_on_disk(cache_env):
+    kpi_attainment("online_handling_rate", "360000", scope=PROVINCE)
+    on_disk = sorted(cache_env.glob("*.json"))
+    for i in range(forecasting.WHAT_IF_CACHE_SIZE + 10):
+        kpi_attainment("online_handling_rate", "360000", scope=PROVINCE, what_if_pp=0.01 * (i + 1))
+    assert sorted(cache_env.glob("*.json")) == on_disk
+    sizes = forecasting.memory_cache_sizes()
+    assert sizes["what_if"] == forecasting.WHAT_IF_CACHE_SIZE and sizes["results"] >= 1

@@ -21,6 +21,8 @@ from pages import data as page
 from tests.intake_demo import book_bytes, build_small_demo, copy_store, export_book, header_index, upload_contents
 from tests.pages.tree import by_id, texts, walk
 
+pytestmark = pytest.mark.usefixtures("environment_viewer")  # called as the demo viewer
+
 PROVINCE = Scope.province("360000")
 
 

@@ -15,6 +15,8 @@ from metrics.forecasting import clear_cache, kpi_attainment
 from pages import forecast as page
 from tests.metrics.conftest import fixture_db_path, fixture_env  # noqa: F401 — the hand-built database
 
+pytestmark = pytest.mark.usefixtures("environment_viewer")  # called as the demo viewer
+
 PROVINCE = Scope.province("360000")
 STATE = {"kpi": "online_handling_rate", "region": "360000", "h": 6, "view": "month"}
 
@@ -117,7 +119,7 @@ def test_downloads_produce_csv_and_xlsx_bytes(page_env):
     assert xlsx["filename"].endswith(".xlsx") and xlsx["base64"] is True
     raw = base64.b64decode(xlsx["content"])
     assert raw[:2] == b"PK"  # a zip container: Office Open XML
-    back = pd.read_excel(io.BytesIO(raw), sheet_name="预测")
+    back = pd.read_excel(io.BytesIO(raw), sheet_name="预测", engine="openpyxl")
     assert back["预测值"].tolist() == pytest.approx(df["预测值"].tolist())
 
 

@@ -11,7 +11,7 @@ from metrics.engine import kpi_value
 from metrics.format import fmt_value
 from metrics.projects_view import alert_table, stage_funnel, unit_gantt
 
-pytestmark = pytest.mark.usefixtures("demo_env")
+pytestmark = pytest.mark.usefixtures("demo_env", "environment_viewer")  # called as the demo viewer
 SCOPE = Scope.province("360000")
 
 

@@ -13,7 +13,7 @@ from metrics.format import fmt_value
 from pages import ranking
 from tests.pages.tree import by_id, graph, texts, walk
 
-pytestmark = pytest.mark.usefixtures("demo_env")
+pytestmark = pytest.mark.usefixtures("demo_env", "environment_viewer")  # called as the demo viewer
 PROVINCE = Scope.province("360000")
 
 

@@ -10,7 +10,7 @@ from metrics.engine import kpi_breakdown, kpi_children, kpi_results, kpi_series,
 from metrics.format import fmt_value
 from pages import services
 
-pytestmark = pytest.mark.usefixtures("demo_env")
+pytestmark = pytest.mark.usefixtures("demo_env", "environment_viewer")  # called as the demo viewer
 SCOPE = Scope.province("360000")
 
 

@@ -17,7 +17,7 @@ from metrics.format import fmt_value
 from metrics.spending_view import unit_execution, unit_projects
 from pages import spending as page
 
-pytestmark = pytest.mark.usefixtures("demo_env")
+pytestmark = pytest.mark.usefixtures("demo_env", "environment_viewer")  # called as the demo viewer
 SCOPE = Scope.province("360000")
 
 

@@ -11,7 +11,7 @@ from metrics.tasks_view import task_list, task_summary, tasks_by_lead
 from pages import tasks
 from tests.pages.tree import by_id, graph, texts, walk
 
-pytestmark = pytest.mark.usefixtures("demo_env")
+pytestmark = pytest.mark.usefixtures("demo_env", "environment_viewer")  # called as the demo viewer
 PROVINCE = Scope.province("360000")
 
 
