@@ -49,6 +49,11 @@ class _EnvironmentViewer:
     def name(self) -> str:
         return os.environ.get("COCKPIT_VIEWER_NAME", "").strip() or "演示用户"
 
+    def may_open(self, path: str) -> bool:
+        from data.identity import may_open
+
+        return may_open(self.role, path)
+
 
 @pytest.fixture
 def environment_viewer():

@@ -303,7 +303,10 @@ def _record_denials(principal: Principal, pairs, *, target: str) -> None:
         found = denials(pairs, scope=principal.scope)
     except (LookupError, ValueError, FileNotFoundError, ScopeError):  # no database: nothing to compare with
         return
-    month = next((str(v)[:7] for k, v in pairs if k == "month" and isinstance(v, str)), None)
+    except Exception:  # noqa: BLE001 — the data layer still applies the scope; the check itself is logged
+        log.exception("无法检查请求中的地区、项目等是否越权：%s", target[:200])
+        return
+    month = next((_month(v) for k, v in pairs if k == "month" and _month(v)), None)
     for d in found:
         _deny(principal, target=f"{d.param}={d.value}"[:255], reason=d.message, region=d.region, month=month,
               detail={"path": target[:300]})
