@@ -44,7 +44,7 @@ import_log = Table(
     Column("kind", String(16), nullable=False),      # 导入 / 填报 / 演示 / 回滚 / 升级
     Column("source_name", String(255), nullable=False),
     Column("sha256", String(64)),
-    Column("family", String(32)),
+    Column("family", String(255)),                  # comma-separated: the demo publishes six
     Column("months", Text),                          # comma-separated YYYY-MM
     Column("regions", Text),                         # comma-separated county codes
     Column("rows", Integer, nullable=False, default=0),

@@ -16,8 +16,9 @@ T0 = datetime(2026, 11, 20, 9, 0, 0)
 
 
 @pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'ops.sqlite'}"
+def url(store_url):
+    """A fresh operational store on each backend (SQLite; PostgreSQL when scripts/test.sh runs one)."""
+    return store_url
 
 
 @pytest.fixture
