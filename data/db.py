@@ -229,3 +229,13 @@ def data_version() -> str:
 def read_sql(path: Path) -> str:
     """The text of a ``.sql`` file, read once."""
     return Path(path).read_text(encoding="utf-8")
+
+
+def render_sql(path: Path, **slots: str) -> str:
+    """A ``.sql`` template with its ``{{slot}}`` identifiers filled (never values: those are bound)."""
+    sql = read_sql(path)
+    for name, text in slots.items():
+        sql = sql.replace("{{" + name + "}}", text)
+    if "{{" in sql:
+        raise ValueError(f"SQL 模板 {Path(path).name} 有未填充的占位符")
+    return sql

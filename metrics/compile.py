@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.db import read_sql
+from data.db import read_sql, render_sql
 from metrics.catalogue import Fact, Kpi, Measure
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -17,12 +17,7 @@ WINDOWS = ("cur", "prev", "ly")
 
 
 def _render(template: str, **slots: str) -> str:
-    sql = read_sql(SQL_DIR / template)
-    for name, text in slots.items():
-        sql = sql.replace("{{" + name + "}}", text)
-    if "{{" in sql:
-        raise ValueError(f"SQL 模板 {template} 有未填充的占位符")
-    return sql
+    return render_sql(SQL_DIR / template, **slots)
 
 
 def _monthly_lines(measures: list[Measure]) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data.db import read_sql
+from data.db import read_sql, render_sql
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -47,12 +47,7 @@ class SheetChange:
 
 
 def _render(name: str, **slots: str) -> str:
-    sql = read_sql(SQL_DIR / name)
-    for key, text in slots.items():
-        sql = sql.replace("{{" + key + "}}", text)
-    if "{{" in sql:
-        raise ValueError(f"SQL 模板 {name} 有未填充的占位符")
-    return sql
+    return render_sql(SQL_DIR / name, **slots)
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
