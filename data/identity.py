@@ -25,6 +25,7 @@ Times come from :func:`clock` (tests replace it).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import string
@@ -35,7 +36,7 @@ from urllib.parse import parse_qsl
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from data import audit, opstore
 from data.opstore import device_tokens, sessions, users
@@ -491,6 +492,18 @@ def authenticate(username: str, password: str, *, ip: str | None = None, url: st
     return _user(row)
 
 
+def _totp_step(secret: str | None, code: str) -> int | None:
+    """The 30-second step whose code this is (the previous, current or next: clocks drift); None if none."""
+    if not secret or not code.isdigit():
+        return None
+    totp, now = pyotp.TOTP(secret), _now()
+    for offset in (-1, 0, 1):
+        when = now + timedelta(seconds=offset * totp.interval)
+        if hmac.compare_digest(totp.at(when), code):
+            return totp.timecode(when)
+    return None
+
+
 def verify_second_factor(user_id: int, code: str, *, ip: str | None = None, url: str | None = None) -> User:
     """Check the TOTP code of a user who gave the right password (counts toward the lockout)."""
     with opstore.engine(url).connect() as con:
@@ -500,11 +513,16 @@ def verify_second_factor(user_id: int, code: str, *, ip: str | None = None, url:
         locked = _locked(row, ip, url)
         if locked:
             raise locked
-        code = re.sub(r"\s", "", code or "")
-        if not row.totp_secret or not pyotp.TOTP(row.totp_secret).verify(code, for_time=_now(), valid_window=1):
+        step = _totp_step(row.totp_secret, re.sub(r"\s", "", code or ""))
+        if step is None or step <= (row.totp_last_step or -1):  # wrong, expired, or already used once
             raise _fail(con, row, ip=ip, why="动态验证码错误", url=url)
-        con.execute(update(users).where(users.c.user_id == row.user_id).values(failed_logins=0, locked_until=None))
+        # the step is stored only if no one else stored it (or a later one) first: a code works once
+        done = con.execute(update(users).where(users.c.user_id == row.user_id)
+                           .where(or_(users.c.totp_last_step.is_(None), users.c.totp_last_step < step))
+                           .values(failed_logins=0, locked_until=None, totp_last_step=step))
         con.commit()
+        if done.rowcount != 1:
+            raise _fail(con, row, ip=ip, why="动态验证码错误", url=url)
     return _user(row)
 
 

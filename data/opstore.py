@@ -28,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -79,6 +80,7 @@ users = Table(
     Column("region_code", String(6), nullable=False),
     Column("dept_code", String(32)),                 # department users only
     Column("totp_secret", String(64)),               # the optional second factor
+    Column("totp_last_step", Integer),               # the 30-second step last accepted: a code works once
     Column("oidc_subject", String(255), unique=True),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", DateTime),
@@ -186,9 +188,24 @@ def _create(url: str) -> Engine:
             with eng.begin() as con:  # workers starting together on an empty database: one creates the tables
                 con.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
                 metadata.create_all(con)
+                _add_new_columns(con)
             return eng
-    metadata.create_all(eng)
+    with eng.begin() as con:
+        metadata.create_all(con)
+        _add_new_columns(con)
     return eng
+
+
+def _add_new_columns(con) -> None:
+    """Columns added to a table after an install created it (nullable, so adding is all it takes).
+    Only additive changes happen here; a change that rewrites data would need a migration tool."""
+    have = inspect(con)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in have.get_columns(table.name)}
+        for col in table.columns:
+            if col.name not in present and col.nullable:
+                kind = col.type.compile(dialect=con.dialect)
+                con.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {col.name} {kind}'))
 
 
 def dispose() -> None:

@@ -29,6 +29,16 @@ atexit.register(shutil.rmtree, _SESSION_PRIVATE, ignore_errors=True)
 flask.Flask.test_client_class = CockpitClient
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle():
+    """Failed logins per address (web/login_limits.py) are counted per test, not across the session."""
+    yield
+    from web.login_limits import limiter
+
+    if getattr(limiter, "_storage", None) is not None:
+        limiter.reset()
+
+
 class _EnvironmentViewer:
     """Who a test calling a page or view function directly (outside any request) is: an
     administrator of ``$COCKPIT_VIEWER_SCOPE`` (else the whole province), read when asked."""

@@ -604,8 +604,18 @@ def _start(user: identity.User, method: str, next_url: str) -> Response:
     return resp
 
 
+def login_refusal(message: str, *, status: int) -> Response:
+    """The login form again, with a refusal that is not about the password (throttling)."""
+    return _page("password", status=status, error=message, next=_safe_next(request.args.get("next")))
+
+
 def _register_pages(server: Flask) -> None:
+    from web.login_limits import failed_login_limit, init_login_limits
+
+    init_login_limits(server)
+
     @server.route("/login", methods=["GET", "POST"])
+    @failed_login_limit()
     def login_page():
         next_url = _safe_next(request.args.get("next"))
         if request.method == "GET":
@@ -628,6 +638,7 @@ def _register_pages(server: Flask) -> None:
         return _start(user, "密码", next_url)
 
     @server.route("/login/totp", methods=["GET", "POST"])
+    @failed_login_limit()
     def login_totp():
         pending = session.get("pending")
         if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:

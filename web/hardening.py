@@ -109,6 +109,7 @@ MESSAGES = {
     405: "不支持该请求方法",
     413: "请求内容过大",
     415: "请求格式不受支持：回调只接受 application/json",
+    429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请稍后再试",
 }
 
@@ -504,6 +505,8 @@ def harden(app) -> None:
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
+        if exc.response is not None:  # a view's own answer carried by the exception (login throttling)
+            return exc.response
         if status == 413:
             limit = request.max_content_length or request_limit()
             return error_response(413, f"请求内容过大（上限 {limit // 2**20} MB）")

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data import db, opstore, versions
+from data import audit, db, opstore, versions
 from data.build import load_tables
 from data.intake.apply import apply_sheet, record_freshness, touched_months
 from data.intake.errors import IntakeError, Problem
@@ -315,9 +315,11 @@ def publish(prepared: Prepared | str, *, actor: str) -> Published:
         current = versions.current_number(store)
         if prepared.base_version != current:
             _remove_staged(store, token)
+            _refused(actor, prepared, "校验后数据已被更新")
             raise versions.PublishConflict(
                 f"校验后数据已被更新（当前版本 v{current}，校验基于 v{prepared.base_version}），请重新上传并校验")
         if not staged.exists():
+            _refused(actor, prepared, "校验结果已过期")
             raise IntakeError("该次校验结果已过期，请重新上传并校验")
         opstore.register_version(_key(store), prepared.version, status="发布中",
                                  import_id=prepared.import_id, data_version_id="")
@@ -328,7 +330,10 @@ def publish(prepared: Prepared | str, *, actor: str) -> Published:
         if prepared.import_id is not None:
             opstore.log_update(prepared.import_id, outcome="已发布", version=prepared.version)
         _prune(store)
-    return Published(prepared.version, _data_version_of(target), current, prepared.rows)
+    published = Published(prepared.version, _data_version_of(target), current, prepared.rows)
+    _audit("发布", actor, published, import_id=prepared.import_id,
+           months=sorted({str(d["period"])[:7] for d in prepared.diff if d.get("period")}))
+    return published
 
 
 def upgrade(*, actor: str) -> Published | None:
@@ -364,6 +369,8 @@ def discard(token: str) -> None:
     _remove_staged(store, token)
     if prepared.import_id is not None:
         opstore.log_update(prepared.import_id, outcome="已放弃")
+    if not prepared.unchanged:
+        audit.record("放弃发布", actor=prepared.actor, outcome="成功", target=f"校验 #{prepared.import_id}")
 
 
 def rollback(version: int, *, actor: str) -> Published:
@@ -380,7 +387,22 @@ def rollback(version: int, *, actor: str) -> Published:
                                       base_version=current)
         versions.switch(store, target)
         opstore.log_update(import_id, outcome="已发布", version=version)
-    return Published(version, _data_version_of(target), current)
+    published = Published(version, _data_version_of(target), current)
+    _audit("回滚", actor, published, import_id=import_id)
+    return published
+
+
+def _refused(actor: str, prepared: Prepared, why: str) -> None:
+    audit.record("发布", actor=actor, outcome="失败", target=f"校验 #{prepared.import_id}", detail={"reason": why})
+
+
+def _audit(action: str, actor: str, published: Published, *, import_id: int | None,
+           months: list[str] | None = None) -> None:
+    """Publishes and rollbacks are audited (等保), whoever starts them: page, CLI, demo or upgrade."""
+    audit.record(action, actor=actor, outcome="成功", target=f"v{published.previous} → v{published.version}",
+                 month=months[-1] if months else None,
+                 detail={"import_id": import_id, "data_version": published.data_version, "rows": published.rows,
+                         "months": months or []})
 
 
 def available_versions() -> list[int]:

@@ -304,3 +304,33 @@ def test_rollback_returns_to_a_kept_version_and_refuses_others():
     pending, bar, outcome, *_ = page.do_rollback(99)
     assert "版本 v99 不存在或已清理" in texts(outcome) and _version() == current - 1
     assert "请先在导入记录中选择" in texts(page.do_rollback(None)[2])
+
+
+def test_uploads_publishes_rollbacks_and_refusals_are_audited():
+    from data import audit
+
+    before = audit.last_seq()
+    bad = check_upload(_hotline_edit({2: {"受理量": lambda v: -3}}), "坏文件.xlsx", scope=PROVINCE,
+                       actor="报送员甲", region="360000")
+    good = check_upload(_hotline_edit({2: {"受理量": lambda v: v + 7}}), "十月.xlsx", scope=PROVINCE,
+                        actor="报送员甲", region="360000")
+    stale = check_upload(_hotline_edit({2: {"受理量": lambda v: v + 9}}), "迟到.xlsx", scope=PROVINCE,
+                         actor="报送员乙", region="360000")
+    assert bad.errors and good.prepared and stale.prepared
+    done = pub.publish(good.prepared, actor="报送员甲")
+    with pytest.raises(versions.PublishConflict):
+        pub.publish(stale.prepared, actor="报送员乙")
+    pub.rollback(done.previous, actor="管理员")
+    rows = [r for r in audit.search(limit=50) if r["seq"] > before]
+    seen = sorted((r["action"], r["actor"], r["outcome"], r["target"]) for r in rows)
+    assert seen == sorted([
+        ("上传", "报送员甲", "未通过", "坏文件.xlsx"),
+        ("上传", "报送员甲", "通过", "十月.xlsx"),
+        ("上传", "报送员乙", "通过", "迟到.xlsx"),
+        ("发布", "报送员甲", "成功", f"v{done.previous} → v{done.version}"),
+        ("发布", "报送员乙", "失败", f"校验 #{stale.import_id}"),
+        ("回滚", "管理员", "成功", f"v{done.version} → v{done.previous}"),
+    ])
+    published = next(r for r in rows if r["action"] == "发布" and r["outcome"] == "成功")
+    assert published["month"] == "2026-10"
+    assert audit.verify() == []  # the chain holds

@@ -98,6 +98,32 @@ def test_an_account_with_totp_needs_the_code_after_the_password():
     assert audit.search(actor=user.username, action="登录成功")[0]["detail"] == '{"method": "密码+动态验证码"}'
 
 
+def test_a_totp_code_works_once_even_inside_its_30_seconds():
+    user = make_user("leader", "360100")
+    identity.enable_totp(user.username, actor="测试")
+    code = pyotp.TOTP(identity.totp_secret(user.username)).now()
+    assert identity.verify_second_factor(user.user_id, code).username == user.username
+    with pytest.raises(identity.LoginError, match="动态验证码错误"):  # replayed (e.g. shoulder-surfed)
+        identity.verify_second_factor(user.user_id, code)
+    assert audit.search(actor=user.username, action="登录失败")[0]["detail"] == \
+        '{"consecutive": 1, "reason": "动态验证码错误"}'
+
+
+def test_one_address_failing_on_many_accounts_is_throttled_and_audited(monkeypatch):
+    monkeypatch.setenv("COCKPIT_LOGIN_FAILURES_PER_IP", "3 per 10 minutes")
+    client = anonymous_client(app.server)
+    accounts = [make_user("analyst", "360100") for _ in range(4)]  # one failure each: no account locks
+    for user in accounts[:3]:
+        assert login(client, user.username, "Not-the-password-1", expect_ok=False).status_code == 401
+    refused = login(client, accounts[3].username, PASSWORD, expect_ok=False)  # even the right password
+    assert refused.status_code == 429 and "该地址登录失败次数过多" in refused.get_data(as_text=True)
+    denial = audit.search(action="拒绝", limit=1)[0]
+    assert (denial["actor"], denial["target"]) == (accounts[3].username, "登录限流 /login")
+    other = anonymous_client(app.server)
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    login(other, accounts[3].username)  # another address is not held up, nor is the account locked
+
+
 # ------------------------------------------------------------------ sessions end
 
 
