@@ -20,7 +20,7 @@
   var root = $('screen');
   var state = {
     index: 0, paused: false, offline: false, failures: 0, fetches: 0, renders: 0, errors: 0,
-    shownKey: null, tickerPos: 0, width: BASE_W, scale: 1, lastOk: null
+    shownKey: null, tickerPos: 0, width: BASE_W, scale: 1, lastOk: null, turns: []
   };
   var cache = new Map();  // playlist index -> {doc, at}: at most one entry per playlist item
   var timers = { dwell: null, retry: null };
@@ -361,14 +361,17 @@
   // ------------------------------------------------------------------ rotation
   function scheduleDwell() {
     clearTimeout(timers.dwell);
+    state.dwellMs = null;
     if (!state.paused && CFG.playlist.length > 1) {
-      timers.dwell = setTimeout(function () { go(state.index + 1); }, CFG.dwell * 1000);
+      state.dwellMs = CFG.dwell * 1000;  // the turn's timer, as set (tests read it instead of timing turns)
+      timers.dwell = setTimeout(function () { go(state.index + 1); }, state.dwellMs);
     }
   }
 
   function go(i) {
     var n = CFG.playlist.length;
     state.index = ((i % n) + n) % n;
+    state.turns = state.turns.concat([state.index]).slice(-50);  // the last turns, in order (tests, soak)
     root.dataset.index = String(state.index);
     state.tickerPos = 0;
     load(false);
@@ -411,6 +414,7 @@
     return { index: state.index, paused: state.paused, offline: state.offline, fetches: state.fetches,
              renders: state.renders, errors: state.errors, failures: state.failures, scale: state.scale,
              width: state.width, region: current ? current.region : null, kpi: current ? current.kpi.id : null,
+             dwellMs: state.dwellMs, turns: state.turns.slice(),
              length: CFG.playlist ? CFG.playlist.length : 0 };
   };
 

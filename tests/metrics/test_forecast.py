@@ -93,8 +93,13 @@ def test_a_level_shift_gives_forecasts_near_the_new_level():
 
 
 def test_same_input_gives_identical_output():
+    from metrics import forecast as module
+
     y = _seasonal_series()
-    a, b = forecast(y, 12), forecast(y, 12)
+    a = forecast(y, 12)
+    module._FIT_CACHE.clear()  # the second call fits again: a cached fit would make this test unfailable
+    b = forecast(y, 12)
+    assert a is not b
     pd.testing.assert_frame_equal(a, b)
     assert a.attrs["model"] == b.attrs["model"]
     np.testing.assert_array_equal(simulate(y, 6, n_paths=50, seed=1),
