@@ -493,6 +493,8 @@ def harden(app) -> None:
             try:
                 body = json.loads(raw)
             except (ValueError, UnicodeDecodeError):
+                if len(raw) > request_limit():  # too big to be anything but an upload, and not one
+                    return error_response(413, f"请求内容过大（上限 {request_limit() // 2**20} MB）")
                 return error_response(400, "回调请求格式不正确：不是有效的 JSON")
             try:
                 cb = _validate_callback_body(app, body)

@@ -35,10 +35,11 @@ def _refused(limit: RequestLimit) -> Response:
 
 
 def failed_login_limit():
-    """The decorator for a login form's view: failed attempts (401) count against the address."""
-    return limiter.limit(lambda: os.environ.get(FAILED_LOGINS, "").strip() or DEFAULT_FAILED_LOGINS,
-                         methods=["POST"], deduct_when=lambda resp: resp.status_code == 401,
-                         on_breach=_refused)
+    """The decorator for a login form's view: failed attempts (401) count against the address, one
+    count for the password and the TOTP form together."""
+    return limiter.shared_limit(lambda: os.environ.get(FAILED_LOGINS, "").strip() or DEFAULT_FAILED_LOGINS,
+                                "login", methods=["POST"], deduct_when=lambda resp: resp.status_code == 401,
+                                on_breach=_refused)
 
 
 def init_login_limits(server: Flask) -> None:

@@ -112,16 +112,21 @@ def test_a_totp_code_works_once_even_inside_its_30_seconds():
 def test_one_address_failing_on_many_accounts_is_throttled_and_audited(monkeypatch):
     monkeypatch.setenv("COCKPIT_LOGIN_FAILURES_PER_IP", "3 per 10 minutes")
     client = anonymous_client(app.server)
-    accounts = [make_user("analyst", "360100") for _ in range(4)]  # one failure each: no account locks
-    for user in accounts[:3]:
+    accounts = [make_user("analyst", "360100") for _ in range(3)]  # one failure each: no account locks
+    for user in accounts[:2]:
         assert login(client, user.username, "Not-the-password-1", expect_ok=False).status_code == 401
-    refused = login(client, accounts[3].username, PASSWORD, expect_ok=False)  # even the right password
+    second = make_user("leader", "360100")  # a wrong TOTP code counts toward the same address's limit
+    identity.enable_totp(second.username, actor="测试")
+    assert login(client, second.username, expect_ok=False).status_code == 303  # a success does not count
+    page = client.get("/login/totp").get_data(as_text=True)
+    assert client.post("/login/totp", data={"code": "000000", "csrf": csrf_of(page)}).status_code == 401
+    refused = login(client, accounts[2].username, PASSWORD, expect_ok=False)  # even the right password
     assert refused.status_code == 429 and "该地址登录失败次数过多" in refused.get_data(as_text=True)
     denial = audit.search(action="拒绝", limit=1)[0]
-    assert (denial["actor"], denial["target"]) == (accounts[3].username, "登录限流 /login")
+    assert (denial["actor"], denial["target"]) == (accounts[2].username, "登录限流 /login")
     other = anonymous_client(app.server)
     other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
-    login(other, accounts[3].username)  # another address is not held up, nor is the account locked
+    login(other, accounts[2].username)  # another address is not held up, nor is the account locked
 
 
 # ------------------------------------------------------------------ sessions end

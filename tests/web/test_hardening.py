@@ -147,6 +147,8 @@ def test_a_request_over_the_size_limit_is_413_in_chinese(client, monkeypatch):
     big = page_body("/forecast", "?x=" + "a" * (2 * 2**20))
     resp = client.post(UPDATE, json=big)
     assert resp.status_code == 413 and "请求内容过大" in resp.get_json()["message"]
+    junk = client.post(UPDATE, data="x" * (2 * 2**20), content_type="application/json")  # not even JSON
+    assert junk.status_code == 413 and "请求内容过大" in junk.get_json()["message"]
     assert hardening.request_limit() == 2**20 and hardening.upload_request_limit() > 50 * 2**20
 
 
