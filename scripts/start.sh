@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 # the briefing export needs Chromium (charts), Noto CJK fonts and pango (PDF) at run time
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-fc-list 2>/dev/null | grep -q "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -q "Noto Serif CJK" || need_apt+=(fonts-noto-cjk-extra)
+fc-list 2>/dev/null | grep "Noto Sans CJK" >/dev/null || need_apt+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep "Noto Serif CJK" >/dev/null || need_apt+=(fonts-noto-cjk-extra)
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

@@ -188,11 +188,14 @@ def test_totp_is_a_second_step_that_counts_toward_the_lockout(url, clock):
     user = identity.authenticate("zhangsan", PW, url=url)
     assert user.has_totp
     totp = pyotp.TOTP(identity.totp_secret("zhangsan", url=url))
+    # the previous step's code still works (clock skew), then the current one; each only once
+    assert identity.verify_second_factor(user.user_id, totp.at(T0 - timedelta(seconds=30)), url=url)
     assert identity.verify_second_factor(user.user_id, totp.at(T0), url=url).username == "zhangsan"
-    assert identity.verify_second_factor(user.user_id, totp.at(T0 - timedelta(seconds=30)), url=url)  # clock skew
-    with pytest.raises(identity.LoginError, match="动态验证码"):
+    with pytest.raises(identity.LoginError, match="动态验证码"):  # failure 1: replayed
+        identity.verify_second_factor(user.user_id, totp.at(T0), url=url)
+    with pytest.raises(identity.LoginError, match="动态验证码"):  # failure 2: expired
         identity.verify_second_factor(user.user_id, totp.at(T0 - timedelta(minutes=5)), url=url)
-    for _ in range(3):
+    for _ in range(2):  # failures 3 and 4
         with pytest.raises(identity.LoginError):
             identity.verify_second_factor(user.user_id, "000000" if totp.at(T0) != "000000" else "111111", url=url)
     with pytest.raises(identity.LockedError):
