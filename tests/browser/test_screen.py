@@ -174,8 +174,8 @@ def test_rotation_advances_on_schedule_and_the_operator_keys_work(server, wall):
     assert all(b == (a + 1) % 12 for a, b in zip(seen, seen[1:], strict=False)), seen  # in order, none skipped
     assert _state(wall)["dwellMs"] == 2000  # one screen per dwell of 2 s: the timer the page set, not a stopwatch
     regions = ["360000"] + [f"36{n:02d}00" for n in range(1, 12)]  # 江西省, 南昌市, 景德镇市…
-    time.sleep(0.5)
-    assert _state(wall)["region"] == regions[_state(wall)["index"]]  # the region of the turn is drawn
+    # the region of the turn is drawn (read both at once: the rotation goes on meanwhile)
+    WebDriverWait(wall, 30).until(lambda d: (lambda s: s["region"] == regions[s["index"]])(_state(d)))
     body = wall.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.SPACE)
     paused = _state(wall)
