@@ -23,8 +23,9 @@ from web.hardening import QuietRequestHandler, harden, start_or_exit
 from web.intake_routes import register_intake_routes
 from web.jobs import create_job_manager
 
-# background callbacks (the briefing export) run in worker processes; their state is in a private
-# directory (data/jobs/ or $COCKPIT_JOBS_DIR) shared by every gunicorn worker; see web/jobs.py
+# background callbacks (the briefing export) run in worker processes: embedded, fresh processes with
+# their state in a private directory (data/jobs/ or $COCKPIT_JOBS_DIR) shared by every gunicorn
+# worker; in the production mode ($COCKPIT_REDIS_URL) Celery's workers; see web/jobs.py
 background_manager = start_or_exit(create_job_manager)
 
 app = dash.Dash(
@@ -40,6 +41,12 @@ app = dash.Dash(
 )
 app.layout = create_shell(dash.page_container)
 server = app.server
+if os.environ.get("COCKPIT_BEHIND_PROXY", "").strip() == "1":
+    # behind nginx (scripts/serve.sh): the client's address and scheme come from the one proxy in
+    # front, so the audit log and the login throttle see the client, not 127.0.0.1
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1)
 harden(app)  # SECRET_KEY, request limits, same-origin callbacks, security headers, errors in Chinese
 register_boundary_routes(server)
 register_health_routes(server)

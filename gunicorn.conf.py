@@ -4,7 +4,7 @@ import os
 
 bind = os.environ.get("COCKPIT_BIND", "127.0.0.1:8050")
 workers = int(os.environ.get("COCKPIT_WORKERS", "2"))
-threads = 4
+threads = int(os.environ.get("COCKPIT_THREADS", "4"))
 timeout = 120
 
 
@@ -14,15 +14,19 @@ def on_starting(server):
     from web.hardening import check_startup
 
     check_startup()
-    # build the demo database once, before any worker opens it read-only
     from data import opstore
-    from data.demo import ensure_database
 
-    ensure_database()
-    # on the demo database's first start: one account per role, passwords printed once (data/demo_accounts.py)
-    from data.demo_accounts import ensure_demo_accounts
+    # scripts/serve.sh builds, upgrades and settles the database once, before any node starts, and
+    # replicates it to the other nodes: a node must not build or publish on its own
+    if os.environ.get("COCKPIT_DB_PREPARED", "").strip() != "1":
+        # build the demo database once, before any worker opens it read-only
+        from data.demo import ensure_database
 
-    ensure_demo_accounts()
+        ensure_database()
+        # on the demo database's first start: one account per role, passwords printed once (data/demo_accounts.py)
+        from data.demo_accounts import ensure_demo_accounts
+
+        ensure_demo_accounts()
     opstore.dispose()  # workers are forked from here: none may inherit the master's connections
 
 

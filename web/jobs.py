@@ -33,10 +33,27 @@ read it sees every viewer's exported files. Hence:
   request (login: who the viewer is) is carried with :func:`carry_into_jobs`.
 * **No zombies.** Each serving process reaps the children it started (a small reaper thread
   runs while it has any).
+
+**The production mode** (``$COCKPIT_REDIS_URL`` set: ``scripts/serve.sh``) runs the same
+callbacks on Celery workers instead (:class:`CeleryJobManager`, over Dash's ``CeleryManager``;
+the Celery app is :mod:`web.celery_app`). What still makes sense is kept: one job per viewer and
+``$COCKPIT_JOBS_MAX`` queued or running in all (a registry in Redis, shared by every node), a result
+key per call, results expiring after ``$COCKPIT_JOB_TTL`` (Redis expiry), jobs killed after
+``$COCKPIT_JOB_TIMEOUT`` (the worker's time limit), handles signed with the SECRET_KEY. Cancelling
+is a Celery revoke, and only of a task this registry holds (Dash would revoke whatever id a
+signed handle names, even after reading its result). The job's message carries no cookies or
+headers; the viewer it runs for travels pickled and signed with the SECRET_KEY, so a writer of the
+queue cannot make a worker unpickle anything. The private directory, the pids and the reaping
+are the embedded mode's alone: the workers are Celery's processes.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
+import json
 import logging
 import os
 import pickle
@@ -46,6 +63,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Callable
@@ -56,8 +74,9 @@ from dash.background_callback.managers.diskcache_manager import _make_job_fn
 
 from data import db
 
-__all__ = ["JobsDirError", "JobManager", "BUSY_VIEWER", "BUSY_SERVER", "carry_into_jobs", "create_job_manager",
-           "exclusive", "jobs_dir", "ensure_private_dir", "run_job_from_stdin", "set_viewer_key", "viewer_key"]
+__all__ = ["JobsDirError", "JobManager", "CeleryJobManager", "BUSY_VIEWER", "BUSY_SERVER", "carry_into_jobs",
+           "create_job_manager", "exclusive", "jobs_dir", "ensure_private_dir", "run_job_from_stdin",
+           "set_viewer_key", "viewer_key"]
 
 log = logging.getLogger(__name__)
 
@@ -442,8 +461,204 @@ class JobManager(dash.DiskcacheManager):
                     return
 
 
-def create_job_manager(path: Path | None = None) -> JobManager:
-    """The app's background-callback manager over the private job directory (see the module)."""
+# ------------------------------------------------------------------ the production mode: Celery
+
+_CARRIED = "cockpit_carried"  # the context key of the sealed carried state
+_REGISTRY_KEY = "cockpit:jobs"  # task id → {viewer, at}: the jobs queued or running, for every node
+_UNFINISHED = frozenset({"PENDING", "RECEIVED", "STARTED", "RETRY", "PROGRESS"})
+_NOT_FOR_THE_QUEUE = ("cookies", "headers")  # the session cookie must not sit in Redis
+
+
+@functools.lru_cache(maxsize=1)
+def _seal_key() -> bytes:
+    from web.hardening import secret_key
+
+    return hashlib.sha256(b"cockpit-jobs\0" + secret_key().encode("utf-8")).digest()
+
+
+def _seal(value: object) -> str:
+    blob = pickle.dumps(value)
+    return hmac.new(_seal_key(), blob, hashlib.sha256).hexdigest() + ":" + base64.b64encode(blob).decode("ascii")
+
+
+def _unseal(sealed: object) -> dict:
+    """The carried state, if the SECRET_KEY signed it; else nothing (the job then runs for nobody)."""
+    if not isinstance(sealed, str) or ":" not in sealed:
+        return {}
+    mac, _, encoded = sealed.partition(":")
+    try:
+        blob = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        return {}
+    if not hmac.compare_digest(mac, hmac.new(_seal_key(), blob, hashlib.sha256).hexdigest()):
+        log.warning("后台任务携带的状态签名不符，已忽略")
+        return {}
+    value = pickle.loads(blob)  # signed by a holder of the SECRET_KEY: one of our serving processes
+    return value if isinstance(value, dict) else {}
+
+
+def _carrying(fn: Callable) -> Callable:
+    """``fn`` run inside what the request carried (login: ``viewing_as(principal)``)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        from dash._callback_context import context_value
+
+        carried = _unseal(context_value.get().get(_CARRIED))
+        with ExitStack() as stack:
+            for name, value in carried.items():
+                if name in _carriers:
+                    stack.enter_context(_carriers[name][1](value))
+            return fn(*args, **kwargs)
+
+    return run
+
+
+class CeleryJobManager(dash.CeleryManager):
+    """Dash's Celery manager with per-viewer and global limits, a result key per call, and
+    cancelling (revoke) only of the tasks its registry holds (see the module docstring)."""
+
+    def __init__(self, celery_app, *, ttl: int = DEFAULT_TTL, max_running: int = DEFAULT_MAX_RUNNING,
+                 per_viewer: int = 1, timeout: int = DEFAULT_TIMEOUT):
+        self.ttl, self.max_running, self.per_viewer, self.timeout = ttl, max_running, per_viewer, timeout
+        self._busy: dict[str, Callable | None] = {}  # task name → the callback's busy outputs
+        super().__init__(celery_app)
+
+    @property
+    def redis(self):
+        return self.handle.backend.client
+
+    # -- what Dash calls ------------------------------------------------------------
+
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
+        # one key per call: equal arguments from two viewers must not share (or steal) a result
+        return f"{super().build_cache_key(fn, args, cache_args_to_ignore, triggered)}-{secrets.token_hex(8)}"
+
+    def make_job_fn(self, fn, progress, key=None):
+        from dash.background_callback.managers.celery_manager import _make_job_fn as _celery_job_fn
+
+        self._busy[f"background_callback_{key}"] = getattr(fn, "cockpit_busy", None)
+        return _celery_job_fn(_carrying(fn), self.handle, progress, key)
+
+    def call_job_fn(self, key, job_fn, args, context):
+        from plotly.utils import PlotlyJSONEncoder
+
+        viewer = viewer_key()
+        task_id = str(uuid.uuid4())
+        refusal = self._reserve(viewer, task_id)
+        if refusal is not None:
+            busy = self._busy.get(job_fn.name)
+            value = busy(refusal) if busy else {"_dash_no_update": "_dash_no_update"}
+            self.handle.backend.set(key, json.dumps(value, cls=PlotlyJSONEncoder))  # expires like any result
+            log.info("后台任务未启动（%s）：%s", viewer, refusal)
+            return REFUSED_JOB
+        message = {k: v for k, v in dict(context).items() if k not in _NOT_FOR_THE_QUEUE}
+        message[_CARRIED] = _seal({name: capture() for name, (capture, _) in _carriers.items()})
+        try:
+            job_fn.apply_async(args=(key, self._make_progress_key(key), args, message), task_id=task_id)
+        except BaseException:
+            self._release(task_id)
+            raise
+        return task_id
+
+    def get_result(self, key, job):
+        # Dash's, without revoking the task it has just read (that would kill the worker's process
+        # as the task returns); collecting the result frees the viewer's slot
+        result = self.handle.backend.get(key)
+        if result is None:
+            return self.UNDEFINED
+        self.clear_cache_entry(key)
+        self.clear_cache_entry(self._make_progress_key(key))
+        if job is not None:
+            self._release(str(job))
+        return json.loads(result)
+
+    def terminate_job(self, job):
+        task_id = self._ours(job)
+        if task_id is None:
+            return  # not a task this registry holds: never revoke it
+        self.handle.control.revoke(task_id, terminate=True, signal="SIGTERM")
+        self._release(task_id)
+
+    def terminate_unhealthy_job(self, job):
+        task_id = self._ours(job)
+        if task_id is not None and self.get_task(task_id).state in ("FAILURE", "REVOKED"):
+            self._release(task_id)
+            return True
+        return False
+
+    def job_running(self, job):
+        task_id = self._ours(job)
+        if task_id is None:
+            return False
+        if self.get_task(task_id).state in _UNFINISHED:
+            return True
+        self._release(task_id)
+        return False
+
+    def get_or_create_signing_secret(self, generate):
+        # never keep a secret beside the jobs: Dash signs with the Flask SECRET_KEY (web.hardening)
+        raise NotImplementedError
+
+    # -- the registry ---------------------------------------------------------------
+
+    def running(self) -> dict[str, dict]:
+        """The jobs queued or running, started by any process of any node: task id → {viewer, at}."""
+        with self._locked():
+            return self._live()
+
+    @contextmanager
+    def _locked(self):
+        with self.redis.lock(f"{_REGISTRY_KEY}:lock", timeout=10, blocking_timeout=10):
+            yield
+
+    def _live(self) -> dict[str, dict]:
+        now = time.time()
+        live = {}
+        for raw_id, raw in self.redis.hgetall(_REGISTRY_KEY).items():
+            task_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                entry = {}
+            # a task waits in the queue, then runs at most `timeout`: older entries are lost tasks
+            fresh = now - float(entry.get("at", 0)) < 2 * self.timeout
+            if fresh and self.get_task(task_id).state in _UNFINISHED:
+                live[task_id] = entry
+            else:
+                self.redis.hdel(_REGISTRY_KEY, task_id)
+        return live
+
+    def _reserve(self, viewer: str, task_id: str) -> str | None:
+        """None and the slot is ``task_id``'s, or why no job may start."""
+        with self._locked():
+            holders = [e.get("viewer") for e in self._live().values()]
+            if holders.count(viewer) >= self.per_viewer:
+                return BUSY_VIEWER
+            if len(holders) >= self.max_running:
+                return BUSY_SERVER
+            self.redis.hset(_REGISTRY_KEY, task_id, json.dumps({"viewer": viewer, "at": time.time()}))
+        return None
+
+    def _release(self, task_id: str) -> None:
+        self.redis.hdel(_REGISTRY_KEY, task_id)
+
+    def _ours(self, job) -> str | None:
+        task_id = str(job) if job is not None else ""
+        if not task_id or task_id == REFUSED_JOB or not self.redis.hexists(_REGISTRY_KEY, task_id):
+            return None
+        return task_id
+
+
+def create_job_manager(path: Path | None = None) -> JobManager | CeleryJobManager:
+    """The app's background-callback manager: on Celery when ``$COCKPIT_REDIS_URL`` is set, else
+    over the private job directory (see the module)."""
+    from web.celery_app import celery_app
+
+    if celery_app is not None and path is None:
+        return CeleryJobManager(celery_app, ttl=_env_int("COCKPIT_JOB_TTL", DEFAULT_TTL),
+                                max_running=_env_int("COCKPIT_JOBS_MAX", DEFAULT_MAX_RUNNING),
+                                timeout=_env_int("COCKPIT_JOB_TIMEOUT", DEFAULT_TIMEOUT))
     directory = ensure_private_dir(path or jobs_dir())
     return JobManager(_open_store(directory), ttl=_env_int("COCKPIT_JOB_TTL", DEFAULT_TTL),
                       max_running=_env_int("COCKPIT_JOBS_MAX", DEFAULT_MAX_RUNNING),
