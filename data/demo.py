@@ -258,6 +258,10 @@ def ensure_database(path: Path | str | None = None) -> bool:
     new version through the same publish path) when its schema or its aggregate tables
     follow older code than this."""
     target = Path(path) if path is not None else pointer_path()
+    if not target.exists():
+        from data.replicate import fetch
+
+        fetch(target)  # a new node of a multi-node deployment starts from the shared version, never its own demo
     if target.exists():
         with _pointing_at(target):
             from data.intake.publish import recover

@@ -6,6 +6,7 @@ For ``COCKPIT_DB = data/cockpit.duckdb`` the layout is::
     data/cockpit.versions/v000007.duckdb      one complete, checkpointed file per version
     data/cockpit.versions/staging/<token>.*   a prepared change, not yet published
     data/cockpit.versions/.publish.lock       one publisher at a time
+    data/cockpit.versions/SYNCED, .sync.lock  several nodes only: see data.replicate
 
 A version file is written only while it is staged; once renamed into place it is never
 written again. Publishing renames the staged file to its version name, then replaces the
@@ -42,6 +43,11 @@ class Store:
     """Where one database's versions live."""
 
     pointer: Path
+
+    @property
+    def name(self) -> str:
+        """The registry's key (the pointer's stem): every node of a deployment shares it."""
+        return self.pointer.stem
 
     @property
     def directory(self) -> Path:
@@ -122,7 +128,7 @@ def promote(store: Store, staged: Path, number: int) -> Path:
         raise PublishConflict(f"版本文件已存在：{target.name}")
     os.chmod(staged, 0o400)
     os.replace(staged, target)
-    _fsync_dir(store.directory)
+    fsync_dir(store.directory)
     return target
 
 
@@ -133,10 +139,11 @@ def switch(store: Store, target: Path) -> None:
         link.unlink()
     os.symlink(os.path.relpath(target, store.pointer.parent), link)
     os.replace(link, store.pointer)
-    _fsync_dir(store.pointer.parent)
+    fsync_dir(store.pointer.parent)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -148,7 +155,14 @@ def _fsync_dir(path: Path) -> None:
 def publish_lock(store: Store) -> Iterator[None]:
     """Hold the store's publish lock (an flock: released by the kernel if we die)."""
     store.ensure_dirs()
-    fd = os.open(store.directory / ".publish.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with flock(store.directory / ".publish.lock"):
+        yield
+
+
+@contextmanager
+def flock(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``path`` (created if missing), waiting for it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -6,14 +6,17 @@ ratios of sums (``NULLIF`` semantics: a zero denominator gives no value, never 0
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from data import db
 from data.scope import Scope, ScopeError, require
+from metrics import results
 from metrics.cache import memo
 from metrics.catalogue import Catalogue, Kpi, load_catalogue
 from metrics.compile import WINDOWS, breakdown_sql, named_sql, series_sql, windows_sql
@@ -64,7 +67,13 @@ class KpiResult:
 # ------------------------------------------------------------------ helpers
 
 
-_num = as_number
+def _num(x) -> float | None:
+    """:func:`as_number`, floats and None first: this runs for every cell of every result."""
+    if x is None:
+        return None
+    if type(x) is float:
+        return None if x != x else x
+    return as_number(x)
 
 
 def _ratio(num, den, factor: float) -> float | None:
@@ -119,10 +128,12 @@ def _check_scope_for(kpi: Kpi, cat: Catalogue, scope: Scope) -> bool:
     return True
 
 
-def _query_groups(kpis: list[Kpi], cat: Catalogue, scope: Scope, filters: dict[str, object]):
+def _query_groups(kpis: list[Kpi], cat: Catalogue, scope: Scope, filters: dict[str, object],
+                  fresh: bool | None = None):
     """KPIs grouped into one query per relation: KPIs of a fact share it unless one needs the
-    raw detail. Yields (fact, source, filters, restrict_depts, measures over source, KPIs)."""
-    fresh = aggregates_fresh()
+    raw detail. Yields (fact, source, filters, restrict_depts, measures over source, KPIs).
+    ``fresh``: whether the aggregate tables may be read (default: the served file's)."""
+    fresh = aggregates_fresh() if fresh is None else fresh
     groups: dict[tuple, list[Kpi]] = {}
     for kpi in kpis:
         base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
@@ -159,8 +170,13 @@ def _window_params(p: Periods) -> dict[str, date | None]:
 def _targets(year: int) -> dict[tuple[str, str], tuple[float, str]]:
     """The kpi_target row that applies to each (KPI, region) in ``year`` (the region's own,
     else its nearest ancestor's): the whole small table resolved at once, per data version."""
-    df = db.query(named_sql("targets.sql"), {"year": year})
-    return {(r.kpi_id, r.region_code): (float(r.target), r.source) for r in df.itertuples()}
+    return target_table(db.query(named_sql("targets.sql"), {"year": year}))
+
+
+def target_table(df: pd.DataFrame) -> dict[tuple[str, str], tuple[float, str]]:
+    """The rows of ``targets.sql`` as (KPI, region) → (target, source)."""
+    columns = (df[c].tolist() for c in ("kpi_id", "region_code", "target", "source"))  # lists: Arrow rows are slow
+    return {(k, r): (float(t), s) for k, r, t, s in zip(*columns, strict=True)}
 
 
 def _target_for(kpi: Kpi, region: str, window: Window, table: dict) -> tuple[float | None, str | None]:
@@ -304,7 +320,7 @@ def _snapshot(month: str, period: str, scope: Scope) -> Snapshot:
     return full if codes == full.regions else full.sliced(codes)
 
 
-# every month of five years × the two page periods stay in memory once warmed
+# every month of five years × the two page periods stay in memory once read
 @memo(maxsize=160)
 def _scoped_snapshot(month: str, period: str, scope: Scope) -> Snapshot:
     cat = load_catalogue()
@@ -315,7 +331,49 @@ def _scoped_snapshot(month: str, period: str, scope: Scope) -> Snapshot:
 
     ids = tuple(k.id for k in cat.kpis.values() if period in k.periods and visible(k))
     codes = tuple(r.code for r in region_tree(scope=scope))
-    return Snapshot.of(_compute_frame(ids, codes, month, period, scope, ()), ids, codes)
+    # the province's snapshot was computed at publish (metrics/results.py); other scopes,
+    # and months or periods the results table does not hold, are computed here
+    stored = _stored_frame(month, period, ids, codes) if scope == Scope.province(root_region()) else None
+    frame = stored if stored is not None else _compute_frame(ids, codes, month, period, scope, ())
+    return Snapshot.of(frame, ids, codes)
+
+
+def _stored_frame(month: str, period: str, ids: tuple, codes: tuple) -> pd.DataFrame | None:
+    """The province's snapshot from the results table, as :class:`Snapshot` holds what
+    :func:`_compute_frame` gives (same columns and values, rows KPI-major in ``ids`` × ``codes``
+    order, same attrs); None when the table does not hold it (an older file, a month outside
+    the data, another period)."""
+    if period not in results.PERIODS or not results.ready():
+        return None
+    first, last = as_of()
+    m = parse_month(month)
+    if not first <= m <= last:
+        return None
+    sql = named_sql("results_snapshot.sql")
+    # numpy arrays, strings as Python objects: a snapshot holds object columns (see Snapshot.of)
+    arrays = db.cursor().execute(sql, db.bind(sql, {"month": m, "period": period})).fetchnumpy()
+    kpi_at = {k: i for i, k in enumerate(ids)}
+    region_at = {r: i for i, r in enumerate(codes)}
+    try:
+        order = np.argsort([kpi_at[k] * len(codes) + region_at[r]
+                            for k, r in zip(arrays["kpi_id"].tolist(), arrays["region_code"].tolist(), strict=True)])
+    except KeyError:  # a KPI or region the table does not know: computed instead
+        return None
+    if len(order) != len(ids) * len(codes):
+        return None
+    columns = {}
+    for c in results.RESULT_COLUMNS:
+        a = arrays[c]
+        if isinstance(a, np.ma.MaskedArray):
+            if a.mask.all():  # a column without any value is all None, as a frame of records makes it
+                a = np.full(len(a), None, dtype=object)
+            else:
+                a = a.filled(np.nan) if a.dtype.kind == "f" else a.astype(object).filled(np.nan)
+        columns[c] = a[order]
+    out = pd.DataFrame(columns)
+    p = _periods(m, period, last)
+    out.attrs.update(period=period, month=p.month, window=p.cur, as_of=last, first_month=first)
+    return out
 
 
 @memo(maxsize=512)
@@ -342,15 +400,27 @@ def _compute_frame(kpi_ids: tuple, regions: tuple, month: str, period: str, scop
         rows_by_region = db.query(sql, params).set_index("region_code").to_dict("index")
         for k in group:
             records[k.id] = rows_by_region
-    targets = _targets(p.cur.end.year)
-    rows = []
-    for kpi in kpis:
-        for region in regions:
-            row = records[kpi.id].get(region, {})
-            rows.append({"kpi_id": kpi.id, "region_code": region,
-                         **_evaluate(kpi, cat, row, p, region, targets, first, last)})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(evaluated_rows(kpis, cat, regions, records, p, _targets(p.cur.end.year), first, last))
     out.attrs.update(period=period, month=p.month, window=p.cur, as_of=last, first_month=first)
+    return out
+
+
+def evaluated_rows(kpis: list[Kpi], cat: Catalogue, regions: list[str], records: dict[str, dict], p: Periods,
+                   targets: dict, first: date, last: date, *, fact_rows: bool = False) -> list[dict]:
+    """One result per KPI × region (KPI-major) from each KPI's rows of window measures by region.
+
+    ``fact_rows`` adds the fact rows behind the current window (the results table keeps them:
+    a series tells a month without rows from a month of zeros by them)."""
+    out = []
+    for kpi in kpis:
+        by_region = records[kpi.id]
+        for region in regions:
+            row = by_region.get(region, {})
+            result = {"kpi_id": kpi.id, "region_code": region,
+                      **_evaluate(kpi, cat, row, p, region, targets, first, last)}
+            if fact_rows:
+                result["fact_rows"] = _num(row.get("rows__cur"))
+            out.append(result)
     return out
 
 
@@ -606,8 +676,76 @@ def _window_of(series: pd.DataFrame, first: date, start: date, end: date) -> pd.
 def _whole_series(kpi_id: str, region: str, cumulative: bool) -> tuple[pd.DataFrame]:
     """Every month of one KPI for one region (in a tuple: handed out without a copy)."""
     first, last = as_of()
-    kpi = load_catalogue().kpi(kpi_id)
+    cat = load_catalogue()
+    kpi = cat.kpi(kpi_id)
+    raw = _stored_series_rows(kpi, region, first, last)
+    if raw is not None:  # the monthly sums from the results table, then the same arithmetic
+        return (_series_values(kpi, cat, raw, region, first, cumulative, last),)
     return (_series_many([kpi], region, Scope.province(root_region()), first, last, cumulative, None, None)[kpi_id],)
+
+
+def _stored_series_rows(kpi: Kpi, region: str, first: date, last: date) -> pd.DataFrame | None:
+    """What :func:`_series_rows` gives for one KPI's measures, every month from January of
+    ``first``'s year to ``last``, rebuilt from the 当月 rows of the results table: a 当月 row
+    holds one month's sums (a ratio's numerator and denominator, a sum's value) and the fact
+    rows behind them. None when the table cannot serve it (no table; a measure that no KPI
+    with a 当月 period exposes)."""
+    if not results.ready():
+        return None
+    cat = load_catalogue()
+    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    found = [_measure_provider(cat, base, m.name) for m in cat.measures_of(base)]
+    if any(f is None for f in found):
+        return None
+    rows = _stored_month_rows(region)
+    index = pd.date_range(first.replace(month=1), last, freq="MS", name="month")
+    before = [math.nan] * (first.month - 1)  # January to the first month: no fact row lies outside the calendar
+    columns: dict[str, list] = {}
+    for measure, (provider, column) in zip(cat.measures_of(base), found, strict=True):
+        monthly = rows.get(provider)
+        if monthly is None or len(before) + len(monthly["month"]) != len(index):
+            return None
+        columns.setdefault("rows", before + monthly["fact_rows"])
+        columns[measure.name] = before + monthly[column]
+    return pd.DataFrame(columns, index=index, dtype=float)
+
+
+def _measure_provider(cat: Catalogue, base: Kpi, measure: str) -> tuple[str, str] | None:
+    """The KPI whose 当月 results hold ``measure``'s monthly sums, and the column: the KPI
+    itself when it has a 当月 period, else a KPI of the same fact read from the same relation
+    (so that its fact rows are the ones a series of ``base`` counts) exposing that measure."""
+    fact = cat.facts[base.fact]
+    fresh = aggregates_fresh()
+    source = source_for(fact, cat.measures_of(base), {}, fresh)[0]
+
+    def exposes(k: Kpi) -> str | None:
+        if "month" not in k.periods or k.type == "gap" or k.fact != base.fact:
+            return None
+        if k is not base and source_for(fact, cat.measures_of(k), {}, fresh)[0] != source:
+            return None
+        if k.type == "sum":
+            return "value" if k.measure == measure else None
+        return "numerator" if k.numerator == measure else "denominator" if k.denominator == measure else None
+
+    for k in [base, *cat.kpis.values()]:
+        column = exposes(k)
+        if column is not None:
+            return k.id, column
+    return None
+
+
+@memo(maxsize=256)
+def _stored_month_rows(region: str) -> dict[str, dict[str, list]]:
+    """The 当月 results of one region by KPI, month by month (plain lists, read-only)."""
+    df = db.query(named_sql("results_month_rows.sql"), {"region": region})
+    columns = {c: df[c].tolist() for c in ("month", "value", "numerator", "denominator", "fact_rows")}
+    out: dict[str, dict[str, list]] = {}
+    start = 0
+    for kpi_id, run in itertools.groupby(df["kpi_id"].tolist()):  # the rows come ordered by KPI, then month
+        end = start + len(list(run))
+        out[kpi_id] = {c: values[start:end] for c, values in columns.items()}
+        start = end
+    return out
 
 
 def _series_many(kpis: list[Kpi], region: str, scope: Scope, start: date, end: date, cumulative: bool,

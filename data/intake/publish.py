@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data import audit, db, opstore, versions
+from data import audit, db, opstore, replicate, versions
 from data.build import load_tables
 from data.intake.apply import apply_sheet, record_freshness, touched_months
 from data.intake.errors import IntakeError, Problem
@@ -98,8 +98,11 @@ def load_prepared(token: str) -> Prepared:
 
 
 def next_version(store: versions.Store) -> int:
+    """Above every number this node, the registry and (several nodes) the shared directory know:
+    version numbers are global across nodes and never reused there."""
     registered = [v["version"] for v in opstore.versions(_key(store))]
-    return max([*versions.numbers(store), *registered], default=0) + 1
+    shared = replicate.all_numbers(replicate.shared_dir())
+    return max([*versions.numbers(store), *registered, *shared], default=0) + 1
 
 
 def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int | None = None,
@@ -207,6 +210,8 @@ def _apply(con: duckdb.DuckDBPyConnection, frames: dict, *, version: int, data_v
     families = load_families()
     con.execute("BEGIN TRANSACTION")
     try:
+        # the KPI results are refreshed in part only if they follow the data this change starts from
+        previous = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
         changes = []
         for family in sorted(frames, key=FAMILY_ORDER.index):
             sheets = frames[family] if validate is None else validate(con, family, frames[family])
@@ -226,6 +231,9 @@ def _apply(con: duckdb.DuckDBPyConnection, frames: dict, *, version: int, data_v
 
         materialize(con, months=None if rebuild else agg_months)
         _check(con, "aggregates_check.sql")
+        from metrics.results import refresh as refresh_results
+
+        refresh_results(con, None if rebuild else changes, previous_data_version=previous[0][0] if previous else None)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -306,12 +314,26 @@ class Published:
 
 
 def publish(prepared: Prepared | str, *, actor: str) -> Published:
-    """Make a prepared change the current version (atomic); refuse when another publish came first."""
+    """Make a prepared change the current version (atomic); refuse when another publish came first.
+
+    With several nodes (``COCKPIT_SHARED_DIR``, :mod:`data.replicate`) the shared lock is held
+    too: a node behind the shared CURRENT is refused (another node published since), a number
+    taken elsewhere is refused, and after the switch the version is handed over to the others."""
     store = _store()
     prepared = load_prepared(prepared) if isinstance(prepared, str) else prepared
     token = prepared.token
     staged = store.staging / f"{token}.duckdb"
-    with versions.publish_lock(store):
+    shared = replicate.shared_dir()
+    with versions.publish_lock(store), replicate.lock(shared):
+        if shared is not None:
+            why = replicate.refusal(store, shared, keep=KEEP_VERSIONS)
+            taken = [v["version"] for v in opstore.versions(_key(store))] + replicate.all_numbers(shared)
+            if why is None and prepared.version <= max(taken, default=0):
+                why = f"版本号 v{prepared.version} 已被其他节点使用，请"
+            if why is not None:
+                _remove_staged(store, token)
+                _refused(actor, prepared, why)
+                raise versions.PublishConflict(why + "重新上传并校验")
         current = versions.current_number(store)
         if prepared.base_version != current:
             _remove_staged(store, token)
@@ -329,17 +351,22 @@ def publish(prepared: Prepared | str, *, actor: str) -> Published:
         _meta_path(store, token).unlink(missing_ok=True)
         if prepared.import_id is not None:
             opstore.log_update(prepared.import_id, outcome="已发布", version=prepared.version)
+        data_version = _data_version_of(target)
+        if shared is not None:
+            replicate.hand_over_switched(store, shared, prepared.version, data_version=data_version,
+                                         keep=KEEP_VERSIONS)
         _prune(store)
-    published = Published(prepared.version, _data_version_of(target), current, prepared.rows)
+    published = Published(prepared.version, data_version, current, prepared.rows)
     _audit("发布", actor, published, import_id=prepared.import_id,
            months=sorted({str(d["period"])[:7] for d in prepared.diff if d.get("period")}))
     return published
 
 
 def upgrade(*, actor: str) -> Published | None:
-    """Publish the current data again when its schema (migrations) or its aggregate tables
-    follow older code; None when it is up to date."""
+    """Publish the current data again when its schema (migrations), its aggregate tables or its
+    KPI results follow older code (or are missing); None when it is up to date."""
     from metrics.materialize import aggregates_version
+    from metrics.results import results_state, results_version
 
     store = _store()
     cur = versions.current(store)
@@ -352,9 +379,11 @@ def upgrade(*, actor: str) -> Published | None:
     try:
         applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
         row = con.execute("SELECT value FROM meta WHERE key = 'aggregates_version'").fetchone()
+        present, version, for_data, data = results_state(con)
     finally:
         con.close()
-    if applied >= {v for v, _, _ in db.migrations()} and row and row[0] == aggregates_version():
+    results_current = present and version == results_version() and for_data == data
+    if applied >= {v for v, _, _ in db.migrations()} and row and row[0] == aggregates_version() and results_current:
         return None
     import_id = opstore.log_start(kind="升级", source_name="结构与汇总表升级", actor=actor,
                                   base_version=versions.current_number(store))
@@ -374,9 +403,15 @@ def discard(token: str) -> None:
 
 
 def rollback(version: int, *, actor: str) -> Published:
-    """Point the database back at an earlier published version (itself recorded in the history)."""
+    """Point the database back at an earlier published version (itself recorded in the history).
+    With several nodes, only a node in step with the shared CURRENT may, and the version is handed
+    over like a publish (the others switch back too)."""
     store = _store()
-    with versions.publish_lock(store):
+    shared = replicate.shared_dir()
+    with versions.publish_lock(store), replicate.lock(shared):
+        why = replicate.refusal(store, shared, keep=KEEP_VERSIONS) if shared is not None else None
+        if why is not None:
+            raise versions.PublishConflict(why + "重试回滚")
         known = {v["version"]: v for v in opstore.versions(_key(store))}
         target = store.version_file(version)
         if known.get(version, {}).get("status") != "已发布" or not target.exists():
@@ -387,7 +422,10 @@ def rollback(version: int, *, actor: str) -> Published:
                                       base_version=current)
         versions.switch(store, target)
         opstore.log_update(import_id, outcome="已发布", version=version)
-    published = Published(version, _data_version_of(target), current)
+        data_version = _data_version_of(target)
+        if shared is not None:
+            replicate.hand_over_switched(store, shared, version, data_version=data_version, keep=KEEP_VERSIONS)
+    published = Published(version, data_version, current)
     _audit("回滚", actor, published, import_id=import_id)
     return published
 
@@ -436,21 +474,39 @@ def _remove_staged(store: versions.Store, token: str) -> None:
 def recover(*, at_start: bool = True) -> list[Path]:
     """Settle what an interrupted publish left (the pointer is the truth) and remove orphan
     files; at a start, prepared previews are dropped too (their clerk must upload again).
-    Returns the removed paths."""
+    Returns the removed paths.
+
+    With several nodes the registry is shared, so the truth is the shared CURRENT, not this
+    node's pointer: a version this node switched to but never handed over is handed over first
+    (or, into an empty shared directory, this node's data seeds it); then a 发布中 row is 已发布
+    only if it is CURRENT (another node's interrupted publish is marked 已放弃 here and set back
+    to 已发布 by that node's own hand-over, should it still come); only the node handing a version
+    over registers it. At a start the node then catches up with CURRENT."""
     store = _store()
     if not store.directory.exists():
         return []
-    with versions.publish_lock(store):
+    shared = replicate.shared_dir()
+    with versions.publish_lock(store), replicate.lock(shared):
         cur = versions.current_number(store)
+        live = cur
+        if shared is not None:
+            replicate.push_pending(store, shared, keep=KEEP_VERSIONS, seed=True)
+            handed = replicate.read_current(shared)
+            live = handed.version if handed is not None else None
         for v in opstore.versions(_key(store)):
             if v["status"] == "发布中":
                 opstore.set_version_status(_key(store), v["version"],
-                                           "已发布" if v["version"] == cur else "已放弃")
-        if cur is not None and cur not in {v["version"] for v in opstore.versions(_key(store))}:
+                                           "已发布" if v["version"] == live else "已放弃")
+        if shared is None and cur is not None and cur not in {v["version"] for v in opstore.versions(_key(store))}:
             opstore.register_version(_key(store), cur, status="已发布", import_id=None,
                                      data_version_id="")  # adopted from a plain file
         published = {v["version"] for v in opstore.versions(_key(store)) if v["status"] == "已发布"}
-        return versions.cleanup(store, published, staged_older_than=0 if at_start else 6 * 3600)
+        if live is not None:
+            published.add(live)
+        removed = versions.cleanup(store, published, staged_older_than=0 if at_start else 6 * 3600)
+    if shared is not None and at_start:
+        replicate.sync(store, shared, keep=KEEP_VERSIONS)
+    return removed
 
 
 def reset_store(pointer: Path) -> None:

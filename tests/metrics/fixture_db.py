@@ -13,6 +13,7 @@ import duckdb
 
 from data.db import migrate
 from metrics.materialize import materialize
+from metrics.results import refresh as refresh_results
 
 REGIONS = [
     ("360000", "江西省", "province", None),
@@ -123,6 +124,7 @@ def build(path: Path) -> Path:
         )
         con.execute("INSERT INTO meta VALUES ('data_version', 'fixture-1')")
         materialize(con)
+        refresh_results(con)  # the province's KPI results, as a publish computes them
     finally:
         con.close()
     return path

@@ -252,3 +252,97 @@ def test_a_plain_database_file_is_adopted_as_version_one(tmp_path, monkeypatch, 
         assert versions.numbers(versions.store_for(plain)) == [1, 2]
     finally:
         db.reset_reader()
+
+
+# ---------------------------------------------------------------- KPI results computed at publish
+
+
+RESULTS_ORDER = "SELECT * FROM kpi_results ORDER BY month, period, kpi_id, region_code"
+
+
+def _results_change(store, change):
+    """The frames of one kind of change, and what the province's 办件量 becomes (hand-computed)."""
+    if change in ("new_month", "skipped_month"):
+        month = pd.Timestamp("2026-11-01" if change == "new_month" else "2026-12-01")
+        frame = _month(store).assign(month=month)
+        return {"services": {"service_monthly": frame}}, {(month.date(), "month"): frame["applications"].sum()}
+    if change == "old_month":
+        frame = _month(store, month=date(2026, 3, 1))
+        for col in ("applications", "completed", "completed_on_time"):
+            frame[col] += 3
+        before = _scalar(store, "SELECT sum(applications) FROM service_monthly WHERE month = '2026-03-01'")
+        return {"services": {"service_monthly": frame}}, {(date(2026, 3, 1), "month"): before + 3 * len(frame)}
+    if change == "hotline":
+        frame = _month(store, "hotline_monthly", date(2026, 1, 1))
+        frame["received"] += 1
+        return {"hotline": {"hotline_monthly": frame}}, {}
+    if change == "item":
+        with _read(store) as con:
+            items = con.execute("SELECT * FROM service_item").df()
+        items.loc[0, "audience"] = "法人" if items.loc[0, "audience"] == "个人" else "个人"
+        return {"services": {"service_item": items}}, {}
+    pay = _month(store, "payment", _scalar(store, "SELECT min(month) FROM payment WHERE month >= '2026-01-01'"))
+    pay["amount_wan"] = pay["amount_wan"].astype(float) + 10
+    return {"spending": {"payment": pay}}, {}
+
+
+@pytest.mark.parametrize("change", ["new_month", "skipped_month", "old_month", "hotline", "item", "payment"])
+def test_the_partial_results_refresh_equals_a_full_rebuild(store, change, monkeypatch):
+    from metrics import results
+    from tests.metrics.test_results import assert_same_results
+
+    frames, expected = _results_change(store, change)
+    refreshed = []
+    real = results.refresh
+    monkeypatch.setattr(results, "refresh", lambda *a, **k: refreshed.append(real(*a, **k)) or refreshed[-1])
+    prepared = pub.prepare(frames, actor="测试")
+    assert not prepared.unchanged and len(refreshed) == 1 and not refreshed[0]["whole"]
+    staged = store.staging / f"{prepared.token}.duckdb"
+    partial = staged.with_name("partial.duckdb")
+    shutil.copyfile(staged, partial)
+    with duckdb.connect(str(partial)) as con:
+        kept = con.execute(RESULTS_ORDER).df()
+        for (month, period), applications in expected.items():
+            row = kept[(kept.month == pd.Timestamp(month)) & (kept.period == period)
+                       & (kept.kpi_id == "applications_count") & (kept.region_code == "360000")]
+            assert row["value"].tolist() == [applications]
+        con.execute("BEGIN")
+        assert real(con)["whole"]  # everything from scratch
+        con.execute("COMMIT")
+        assert_same_results(kept, con.execute(RESULTS_ORDER).df(), {"data_quality_score", "performance_score"})
+    pub.discard(prepared.token)
+
+
+def test_a_publish_recomputes_only_the_results_its_months_reach(store, monkeypatch):
+    from metrics import results
+
+    refreshed = []
+    real = results.refresh
+    monkeypatch.setattr(results, "refresh", lambda *a, **k: refreshed.append(real(*a, **k)) or refreshed[-1])
+    frames, _ = _results_change(store, "old_month")  # 2026-03 of the services
+    pub.discard(pub.prepare(frames, actor="测试").token)
+    months = refreshed[-1]["months"]
+    march_on = [date(2026, m, 1) for m in range(3, 11)]  # 累计 to the last month, 2026-10
+    assert months["ytd"] == {"service": march_on}
+    assert months["month"] == {"service": [date(2026, 3, 1), date(2026, 4, 1)]}  # 2027-03 is beyond the data
+    frames, _ = _results_change(store, "skipped_month")  # 2026-12: 2026-11 joins the range without rows
+    pub.discard(pub.prepare(frames, actor="测试").token)
+    months = refreshed[-1]["months"]
+    both = [date(2026, 11, 1), date(2026, 12, 1)]
+    assert all(months[p] == {f: both for f in results.FACT_SOURCES} for p in results.PERIODS)
+
+
+def test_an_upgrade_computes_the_results_of_a_file_without_them(store):
+    from metrics import results
+
+    with duckdb.connect(str(versions.current(store))) as con:  # as if built by older code
+        con.execute("DROP TABLE kpi_results")
+        con.execute("DELETE FROM meta WHERE key LIKE 'results_%'")
+    assert not results.ready()
+    done = pub.upgrade(actor="启动升级")
+    assert done is not None and done.version == 2
+    db.reset_reader()
+    clear_all()
+    assert results.ready()
+    assert _scalar(store, "SELECT count(DISTINCT month) FROM kpi_results") == 14
+    assert pub.upgrade(actor="启动升级") is None
