@@ -96,7 +96,7 @@ def build(path: Path) -> Path:
         con.executemany("INSERT INTO region_closure VALUES (?, ?, ?)", closure)
         con.executemany("INSERT INTO department VALUES (?, ?, ?)", DEPARTMENTS)
         con.executemany(
-            "INSERT INTO service_item VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, false, true, true, false, ?, false)",
+            "INSERT INTO service_item VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, false, true, true, false, ?, false, false)",
             [(*i, i[0] == "SX2") for i in ITEMS],
         )
         dept = {i[0]: i[2] for i in ITEMS}
