@@ -1,8 +1,8 @@
 """The project-rule thresholds are read from one place: change one in rules.toml, rebuild, and the
 card KPI (metrics.engine) and the alert list (metrics.rules) count the same projects.
 
-The database is the hand-built fixture plus two projects, so that every month threshold moves a
-count at a month worked out by hand:
+The database is the hand-built fixture with its lifecycle projects (tests/metrics/fixture_db.py),
+so that every month threshold moves a count at a month worked out by hand:
   P2  approved 2024-03-01, never started        → 批复半年未开工 (not_started_months)
   P3  试运行 since 2024-06-15, no 终验            → 试运行满N个月未终验 (trial_months)
   P4  竣工验收 2023-11-10, no 绩效自评            → 绩效自评到期 / 即将到期 (self_eval_*_months)
@@ -28,32 +28,6 @@ PROVINCE = Scope.province("360000")
 # (rule, its card KPI): every breach rule that has a count on a card
 CARDS = [("not_started_6m", "not_started_6m"), ("acceptance_pending", "acceptance_pending"),
          ("self_eval_due", "self_eval_due"), ("overdue", "overdue_projects"), ("over_budget", "over_budget")]
-EXTRA_PROJECTS = [
-    ("P3", "西湖区协同办公平台", "西湖区数据局", "县级", "D02", "360103", 80.0),
-    ("P4", "浮梁县政务服务一体机", "浮梁县政务服务中心", "县级", "D01", "360222", 60.0),
-]
-EXTRA_EVENTS = [
-    ("P3", "applied", "2023-09-01"), ("P3", "approved", "2023-10-01"), ("P3", "started", "2023-11-01"),
-    ("P3", "trial", "2024-06-15"),
-    ("P4", "applied", "2022-09-01"), ("P4", "approved", "2022-10-01"), ("P4", "started", "2022-11-01"),
-    ("P4", "trial", "2023-03-01"), ("P4", "final_accepted", "2023-10-20"), ("P4", "completed", "2023-11-10"),
-]
-
-
-def _build(path: Path) -> Path:
-    fixture_db.build(path)
-    with db.connect_writer(path) as con:
-        con.executemany(
-            "INSERT INTO project (project_id, name, owner_unit, owner_level, dept_code, county_code, category, tier,"
-            " approved_budget, fund_source, apply_year, planned_start, planned_finish, on_gov_cloud, classified,"
-            " data_sharing_confirmed, crypto_assessed, mlps_level)"
-            " VALUES (?, ?, ?, ?, ?, ?, '应用系统', '一般', ?, '县级', 2023, '2023-11-01', '2025-12-31',"
-            " true, false, true, false, 2)",
-            EXTRA_PROJECTS,
-        )
-        con.executemany("INSERT INTO project_event (project_id, stage, event_date) VALUES (?, ?, ?)", EXTRA_EVENTS)
-        materialize(con)
-    return path
 
 
 @pytest.fixture
@@ -62,7 +36,7 @@ def thresholds_db(tmp_path, monkeypatch):
     points the configuration at a copy with one threshold changed."""
     monkeypatch.setattr(rules, "RULES_PATH", rules.RULES_PATH)
     rules.load_rules.cache_clear()
-    path = _build(tmp_path / "thresholds.duckdb")
+    path = fixture_db.build_lifecycle(tmp_path / "thresholds.duckdb")
     monkeypatch.setenv("COCKPIT_DB", str(path))
     db.reset_reader()
     clear_all()
