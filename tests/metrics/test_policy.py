@@ -112,3 +112,24 @@ def test_full_online_rate_counts_general_items_against_one_hundred(general_items
     assert r.target == 100.0 and r.rag == "red"  # 33.3 个百分点 short of 100
     kpi = load_catalogue().kpi("full_online_rate")
     assert "实现一般政务服务事项100%“全程网办”" in kpi.source and "黔府发〔2023〕21号" in kpi.source
+
+
+# ------------------------------------------------------------------ sources
+
+
+def test_the_one_thing_target_is_local_configuration():
+    source = load_catalogue().kpi("one_thing_count").source
+    assert source.startswith("本地配置项") and "由30项增至100项" not in source
+    assert "一张表单" in source  # the 100 of seed 001 are 一张表单 items
+
+
+def test_the_cloud_rate_names_yantais_document_by_its_title():
+    assert "《关于加强我市数字政府建设的实施意见》（烟政办发〔2019〕7号）" in load_catalogue().kpi("cloud_rate").source
+
+
+def test_the_composite_dimensions_are_attributed_to_the_safeguards_text():
+    from metrics.composite import COMPOSITE_PATH
+
+    header = COMPOSITE_PATH.read_text(encoding="utf-8").split("\n\n")[0]
+    assert "篇六" in header and "评估考核保障" in header
+    assert "Dimensions after 赣府厅字〔2023〕35号" not in header
