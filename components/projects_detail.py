@@ -6,6 +6,7 @@ import pandas as pd
 from dash import dcc, html
 
 from metrics.format import fmt_value
+from metrics.rules import BREACH, REMINDER
 
 
 def _day(d) -> str:
@@ -64,13 +65,20 @@ def _flags(d: dict) -> html.Ul:
 def _alerts(alerts: pd.DataFrame) -> html.Ul:
     if alerts.empty:
         return html.Ul([html.Li("无预警", className="alert-none")], className="alert-list")
+    # a breach in red, a reminder (即将到期) in amber
+    tag = {BREACH: "alert-tag alert-tag--red", REMINDER: "alert-tag alert-tag--amber"}
     return html.Ul([
-        html.Li([html.Span([html.Span(r.rule_name, className="alert-tag alert-tag--red"), r.detail]),
+        html.Li([html.Span([html.Span(r.rule_name, className=tag[r.severity]), r.detail]),
                  html.Span(f"{r.clause} · {r.consequence}"
                            + (f" · 超期{int(r.days_over)}天" if pd.notna(r.days_over) else ""),
                            className="alert-clause")], className="alert-item")
         for r in alerts.itertuples()
     ], className="alert-list")
+
+
+def _alerts_heading(alerts: pd.DataFrame) -> str:
+    due_soon = int((alerts["severity"] == REMINDER).sum())
+    return f"在办预警（{len(alerts) - due_soon}）" + (f" · 即将到期（{due_soon}）" if due_soon else "")
 
 
 def create_project_detail(d: dict | None, *, project_id: str, close_href: str) -> html.Aside:
@@ -92,7 +100,7 @@ def create_project_detail(d: dict | None, *, project_id: str, close_href: str) -
             _timeline(d),
             html.H4("合规情况"),
             _flags(d),
-            html.H4(f"在办预警（{len(d['alerts'])}）"),
+            html.H4(_alerts_heading(d["alerts"])),
             _alerts(d["alerts"]),
         ]
     return html.Aside(body, className="projects-drawer", id="projects-detail")

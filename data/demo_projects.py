@@ -192,8 +192,10 @@ def generate(regions: pd.DataFrame, county_size: pd.Series, months: pd.DatetimeI
     )
     total = planned_months * overrun
     stuck_trial = rng.random(n) < 0.12
-    trial_len = np.where(stuck_trial, rng.uniform(9, 30, n), rng.uniform(3, 6, n))
-    build_len = np.maximum(total - np.where(stuck_trial, 4.5, trial_len), 3.0)
+    # 第三十条「项目建成后经6个月试运行正常，由项目单位组织终验」: six calendar months (at most 184
+    # days, hence 6.1 × 30.44), then a few weeks to organise the acceptance; stuck ones run far longer
+    trial_len = np.where(stuck_trial, rng.uniform(9, 30, n), rng.uniform(6.1, 7, n))
+    build_len = np.maximum(total - np.where(stuck_trial, 6.5, trial_len), 3.0)
     ev["trial"] = _add_months(ev["started"], build_len)
     ev["final_accepted"] = _add_months(ev["trial"], trial_len)
     ev["initial_accepted"] = _add_months(
@@ -377,8 +379,10 @@ def _dedupe(names: np.ndarray) -> np.ndarray:
 
 
 def _tiers(budget, category) -> np.ndarray:
+    """第九条: 省重点 takes 基础设施 projects from 1000万 and other projects from 500万
+    「(不包括运维)」: an O&M project is never 省重点, whatever its budget."""
     infra = category == "基础设施"
-    key = np.where(infra, budget >= 1000, budget >= 500)
+    key = np.where(infra, budget >= 1000, (budget >= 500) & (category != "运维服务"))
     return np.select(
         [key, budget >= 200, budget >= 20], ["省重点", "较大", "一般"], "较小"
     ).astype(object)

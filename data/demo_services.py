@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from data.demo_reference import CROSS_PROVINCE, ITEM_TYPES, ITEMS, SPRING_FESTIVAL, VOLUME
+from data.demo_reference import CROSS_PROVINCE, ITEM_TYPES, ITEMS, ONSITE_REQUIRED, SPRING_FESTIVAL, VOLUME
 
 # stream ids for np.random.default_rng([seed, stream, ...])
 S_COUNTY, S_ITEMS, S_PAIRS, S_MONTH, S_HOTLINE, S_DATA = 1, 2, 3, 4, 5, 6
@@ -135,6 +135,7 @@ def make_items(seed: int, scale: int, item_limit: int | None = None) -> pd.DataF
     items["ease"] = rng.normal(0.0, 0.9, n) - np.where(hard, 0.5, 0.0) + np.where(items["a"] == "人", 0.3, 0.0)
     items["one_thing"] = base_name.str.contains("一件事") | base_name.eq("水电气网联合报装")
     items["cross_province"] = base_name.isin(CROSS_PROVINCE)
+    items["onsite_required"] = base_name.isin(ONSITE_REQUIRED)
     items["is_licence"] = items["item_type"].eq("行政许可")
     return items.drop(columns=["t", "a", "vol"])
 
@@ -166,16 +167,20 @@ def flags_at(counties: Counties, items: pd.DataFrame, panel: Panel, t_years: flo
     speed = counties.frame["speed"].to_numpy()[:, None]
     ease = items["ease"].to_numpy()[None, :]
     personal = (items["audience"] == "个人").to_numpy()[None, :]
+    onsite = items["onsite_required"].to_numpy()[None, :]
     out = {}
     for name, (a0, gain) in FLAG_LATENT.items():
         score = a0 + level + ease + gain * speed * t_years
         if name == "mobile":
             score = score - np.where(personal, 0.0, 1.2)
         out[name] = score > panel.thresh
+    # an item the law makes the applicant attend in person is never fully online nor visit-free
+    out["full"] &= ~onsite
     # nest the flags: full online ⇒ no visit ⇒ at most one visit; mobile ⇒ online
     out["online"] |= out["full"]
     out["zero"] |= out["full"]
     out["one_visit"] |= out["zero"] | out["online"]
+    out["zero"] &= ~onsite
     out["mobile"] &= out["online"]
     return out
 
@@ -275,7 +280,7 @@ def item_table(counties: Counties, items: pd.DataFrame, panel: Panel, months: pd
     """service_item with its flags as of the latest month (held by most counties)."""
     fl = flags_at(counties, items, panel, (len(months) - 1) / 12.0)
     out = items[
-        ["item_code", "name", "dept_code", "item_type", "audience", "on_application",
+        ["item_code", "name", "dept_code", "item_type", "audience", "on_application", "onsite_required",
          "statutory_days", "promised_days"]
     ].copy()
     out["online_capable"] = fl["online"].mean(axis=0) >= 0.5

@@ -16,6 +16,7 @@ from dataclasses import replace
 import duckdb
 
 from data import db
+from metrics import rule_thresholds
 from metrics.cache import memo
 from metrics.catalogue import CATALOGUE_PATH, Fact, Measure, load_catalogue
 from metrics.compile import SQL_DIR, _render, named_sql
@@ -24,8 +25,10 @@ AGGREGATE_FORMAT = "1"
 
 
 def aggregates_version() -> str:
-    """Changes whenever the catalogue (or this format) changes."""
+    """Changes whenever the catalogue, the project-rule thresholds (or this format) change."""
     text = CATALOGUE_PATH.read_bytes() + (SQL_DIR / "materialize.sql").read_bytes() + AGGREGATE_FORMAT.encode()
+    # agg_project is summed from v_project_month, which reads the rule_threshold row
+    text += rule_thresholds.digest().encode()
     return hashlib.sha256(text).hexdigest()[:16]
 
 
@@ -75,6 +78,8 @@ def materialize(con: duckdb.DuckDBPyConnection, months: dict[str, list] | None =
     whole (``None``: every fact whole). A partial refresh of a table that does not exist
     yet, or follows another catalogue, is a whole rebuild."""
     fresh = _recorded_version(con) == aggregates_version()
+    # the thresholds the project views read are written with the aggregates that depend on them
+    rule_thresholds.write(con)
     rows = {}
     for fact in aggregate_facts():
         only = months.get(fact.name) if (months is not None and fresh) else None

@@ -21,7 +21,7 @@ from metrics.dashboard import page_context
 from metrics.engine import kpi_breakdown, kpi_results
 from metrics.periods import parse_month
 from metrics.regions import get_region
-from metrics.rules import alert_summary, load_rules, project_alerts
+from metrics.rules import alert_summary, breaches, load_rules, project_alerts
 
 TIERS = ("较小", "一般", "较大", "省重点")
 CATEGORIES = ("基础设施", "应用系统", "数据资源", "安全保障", "运维服务")
@@ -135,7 +135,8 @@ def portfolio_split(region: str, month, *, scope: Scope, dim: str = "tier") -> p
 
 @memo(maxsize=64)
 def _alerts(region: str, month, scope: Scope) -> pd.DataFrame:
-    return project_alerts(region, month, scope=scope)
+    # this page lists the reminders (即将到期) too, apart from the breaches
+    return project_alerts(region, month, scope=scope, reminders=True)
 
 
 def _tier_alerts(region: str, month, scope: Scope, tier: str | None) -> pd.DataFrame:
@@ -144,8 +145,8 @@ def _tier_alerts(region: str, month, scope: Scope, tier: str | None) -> pd.DataF
 
 
 def _narrow(alerts: pd.DataFrame, rule: str | None) -> pd.DataFrame:
-    if rule:
-        alerts = alerts[alerts["rule_id"] == rule]
+    # every rule's rows when one is picked; else every breach (reminders have their own chip)
+    alerts = alerts[alerts["rule_id"] == rule] if rule else breaches(alerts)
     alerts = alerts.sort_values(["days_over", "project_id"], ascending=[False, True], na_position="last").copy()
     alerts["row_key"] = alerts["project_id"] + "|" + alerts["rule_id"]
     alerts["amount_wan"] = alerts["amount_wan"].astype(float)
@@ -155,24 +156,25 @@ def _narrow(alerts: pd.DataFrame, rule: str | None) -> pd.DataFrame:
 
 def alert_table(region: str, month, *, scope: Scope, tier: str | None = None,
                 rule: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(alerts, summary): every rule alert of the visible projects (of ``tier``) at the end
-    of ``month``, most days over first, narrowed to ``rule``; the summary counts every rule
-    before that narrowing. Each alert row carries ``row_key`` = project_id|rule_id."""
+    """(alerts, summary): every rule breach of the visible projects (of ``tier``) at the end
+    of ``month``, most days over first, or the rows of ``rule`` (a reminder rule too); the
+    summary counts every rule, reminders included, before that narrowing. Each alert row
+    carries ``row_key`` = project_id|rule_id."""
     tier, rule = check_tier(tier), check_rule(rule)
     alerts = _tier_alerts(region, month, scope, tier)
-    return _narrow(alerts, rule), alert_summary(alerts)
+    return _narrow(alerts, rule), alert_summary(alerts, reminders=True)
 
 
 def _units(state: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
     units = state.groupby("owner_unit").agg(projects=("project_id", "size"), budget=("approved_budget", "sum"))
-    units["alerts"] = alerts.groupby("owner_unit").size().reindex(units.index).fillna(0).astype(int)
+    units["alerts"] = breaches(alerts).groupby("owner_unit").size().reindex(units.index).fillna(0).astype(int)
     units = units.reset_index().sort_values(["alerts", "projects", "owner_unit"], ascending=[False, False, True])
     return units.reset_index(drop=True)
 
 
 def owner_units(region: str, month, *, scope: Scope, tier: str | None = None) -> pd.DataFrame:
     """The owner units (建设单位) of the visible projects with their project count, budget
-    (万元) and alert count at the end of ``month``, most alerts first."""
+    (万元) and breach count at the end of ``month``, most breaches first."""
     state = portfolio_state(region, month, scope=scope, tier=tier)
     return _units(state, _tier_alerts(region, month, scope, check_tier(tier)))
 
@@ -207,7 +209,8 @@ def _money(kind: str, budget_name: str, budget, paid) -> dict:
 def project_detail(project_id: str, month, *, scope: Scope) -> dict | None:
     """One visible project as it stood at the end of ``month``: attributes, 建设 (批复概算
     vs paid) and 运维 (budgets allotted vs paid) money with progress in %, every stage with
-    the date reached, the compliance flags and its active alerts. None: unknown or out of scope."""
+    the date reached, the compliance flags and its active alerts (即将到期 reminders included).
+    None: unknown or out of scope."""
     scope = require(scope)
     if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
         return None
@@ -270,7 +273,8 @@ def _portfolio(region: str, month: str, tier: str | None, scope: Scope) -> dict:
     version (callers only read them): state, funnel, splits, tier alerts, owner units."""
     state = portfolio_state(region, month, scope=scope, tier=tier)
     alerts = _tier_alerts(region, month, scope, tier)
-    return {"state": state, "funnel": _funnel(state), "alerts": alerts, "summary": alert_summary(alerts),
+    return {"state": state, "funnel": _funnel(state), "alerts": alerts,
+            "summary": alert_summary(alerts, reminders=True),
             "units": _units(state, alerts),
             "tiers": portfolio_split(region, month, scope=scope, dim="tier"),
             "categories": portfolio_split(region, month, scope=scope, dim="category")}

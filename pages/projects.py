@@ -20,6 +20,7 @@ from metrics.catalogue import load_catalogue
 from metrics.errors import user_message
 from metrics.freshness import kpi_freshness
 from metrics.projects_view import ProjectsInputError, project_detail, projects_view
+from metrics.rules import BREACH
 
 dash.register_page(__name__, path="/projects", name="项目", title="项目 · 领导驾驶舱", order=3)
 
@@ -75,14 +76,17 @@ def _split_panel(data: dict) -> html.Section:
 
 def _rule_chips(data: dict, state: dict) -> html.Div:
     summary = data["alert_summary"]
-    chips = [dcc.Link([html.Span("全部"), html.B(f"{int(summary['count'].sum())}")], href=_href(state, rule=None),
-                      className="projects-chip" + ("" if data["rule"] else " projects-chip--active"),
-                      id="projects-rule-all")]
+    breach = summary["severity"] == BREACH
+    chips = [dcc.Link([html.Span("全部预警"), html.B(f"{int(summary.loc[breach, 'count'].sum())}")],
+                      href=_href(state, rule=None), id="projects-rule-all",
+                      className="projects-chip" + ("" if data["rule"] else " projects-chip--active"))]
     for r in summary.itertuples():
+        # a reminder (即将到期) is not a breach: its own colour, outside 全部预警
         chips.append(dcc.Link([html.Span(r.rule_name), html.B(f"{r.count}")], href=_href(state, rule=r.rule_id),
                               title=r.clause, id=f"projects-rule-{r.rule_id}",
                               className="projects-chip" + (" projects-chip--active" if data["rule"] == r.rule_id
-                                                           else "") + ("" if r.count else " projects-chip--zero")))
+                                                           else "") + ("" if r.count else " projects-chip--zero")
+                              + ("" if r.severity == BREACH else " projects-chip--reminder")))
     return html.Div(chips, className="projects-chips", id="projects-rule-summary")
 
 

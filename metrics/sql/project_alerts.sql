@@ -1,5 +1,7 @@
 -- Project-rule alerts as of $as_of (a month end), one row per project × rule.
--- Thresholds come from metrics/rules.toml as bound parameters.
+-- The month thresholds are the file's rule_threshold row, the very numbers v_project_month
+-- (the card KPIs) reads; the split-suspect thresholds come from metrics/rules.toml as bound
+-- parameters. Each rule's conditions are those of its v_project_month flag.
 WITH visible AS (
     SELECT p.*
     FROM v_project_milestones AS p
@@ -21,17 +23,24 @@ paid AS (
 projects AS (
     SELECT v.*, coalesce(paid.paid_wan, 0) AS paid_wan,
            (v.started_on IS NOT NULL AND v.started_on <= $as_of) AS is_started,
-           (v.final_accepted_on IS NOT NULL AND v.final_accepted_on <= $as_of) AS is_accepted
+           (v.final_accepted_on IS NOT NULL AND v.final_accepted_on <= $as_of) AS is_accepted,
+           (v.evaluated_on IS NOT NULL AND v.evaluated_on <= $as_of) AS is_evaluated,
+           CAST(v.approved_on + to_months(t.not_started_months) AS DATE) AS start_deadline,
+           CAST(v.trial_on + to_months(t.trial_months) AS DATE) AS acceptance_deadline,
+           CAST(v.completed_on + to_months(t.self_eval_from_months) AS DATE) AS self_eval_opens,
+           CAST(v.completed_on + to_months(t.self_eval_to_months) AS DATE) AS self_eval_deadline,
+           t.self_eval_from_months, t.self_eval_to_months
     FROM visible AS v
     LEFT JOIN paid USING (project_id)
+    CROSS JOIN rule_threshold AS t
 ),
 not_started AS (
     SELECT project_id, 'not_started_6m' AS rule_id,
-           date_diff('day', CAST(approved_on + to_months($not_started_months) AS DATE), $as_of) AS days_over,
+           date_diff('day', start_deadline, $as_of) AS days_over,
            approved_budget AS amount_wan,
            '批复于 ' || strftime(approved_on, '%Y-%m-%d') || '，至今未开工' AS detail
     FROM projects
-    WHERE approved_on + to_months($not_started_months) <= $as_of AND NOT is_started
+    WHERE start_deadline <= $as_of AND NOT is_started
 ),
 overdue AS (
     SELECT project_id, 'overdue' AS rule_id,
@@ -52,24 +61,31 @@ over_budget AS (
 ),
 acceptance_pending AS (
     SELECT project_id, 'acceptance_pending' AS rule_id,
-           date_diff('day', CAST(trial_on + to_months($trial_months) AS DATE), $as_of) AS days_over,
+           date_diff('day', acceptance_deadline, $as_of) AS days_over,
            NULL AS amount_wan,
            '试运行始于 ' || strftime(trial_on, '%Y-%m-%d') || '，尚未终验' AS detail
     FROM projects
-    WHERE trial_on + to_months($trial_months) <= $as_of AND NOT is_accepted
+    WHERE acceptance_deadline <= $as_of AND NOT is_accepted
 ),
+-- 第四十条: 竣工验收后 from–to months. After the window: a breach, days counted from its last
+-- day; inside it: due soon (severity 提示 in rules.toml), no days over.
 self_eval_due AS (
     SELECT project_id, 'self_eval_due' AS rule_id,
-           date_diff('day', CAST(completed_on + to_months($self_eval_from_months) AS DATE), $as_of) AS days_over,
+           date_diff('day', self_eval_deadline, $as_of) AS days_over,
            NULL AS amount_wan,
-           '竣工验收于 ' || strftime(completed_on, '%Y-%m-%d') || '，'
-               || CASE WHEN completed_on + to_months($self_eval_to_months) < $as_of
-                       THEN '已超过12个月仍未开展绩效自评'
-                       ELSE '应于 ' || strftime(CAST(completed_on + to_months($self_eval_to_months) AS DATE), '%Y-%m-%d')
-                            || ' 前完成绩效自评' END AS detail
+           '竣工验收于 ' || strftime(completed_on, '%Y-%m-%d') || '，已超过' || self_eval_to_months
+               || '个月仍未开展绩效自评（应于 ' || strftime(self_eval_deadline, '%Y-%m-%d') || ' 前完成）' AS detail
     FROM projects
-    WHERE completed_on + to_months($self_eval_from_months) <= $as_of
-      AND (evaluated_on IS NULL OR evaluated_on > $as_of)
+    WHERE self_eval_deadline < $as_of AND NOT is_evaluated
+),
+self_eval_upcoming AS (
+    SELECT project_id, 'self_eval_upcoming' AS rule_id,
+           NULL AS days_over,
+           NULL AS amount_wan,
+           '竣工验收于 ' || strftime(completed_on, '%Y-%m-%d') || '，已满' || self_eval_from_months
+               || '个月，应于 ' || strftime(self_eval_deadline, '%Y-%m-%d') || ' 前完成绩效自评' AS detail
+    FROM projects
+    WHERE self_eval_opens <= $as_of AND self_eval_deadline >= $as_of AND NOT is_evaluated
 ),
 not_on_cloud AS (
     SELECT project_id, 'not_on_cloud' AS rule_id,
@@ -105,6 +121,7 @@ alerts AS (
     UNION ALL SELECT * FROM over_budget
     UNION ALL SELECT * FROM acceptance_pending
     UNION ALL SELECT * FROM self_eval_due
+    UNION ALL SELECT * FROM self_eval_upcoming
     UNION ALL SELECT * FROM not_on_cloud
     UNION ALL SELECT * FROM split_suspect
 )

@@ -211,6 +211,44 @@ def test_each_project_rule_has_a_breach_at_the_end_month(con, flag):
     assert n >= 1
 
 
+def test_no_project_is_finally_accepted_before_six_months_of_trial(con):
+    # 赣府厅发〔2023〕12号 第三十条「项目建成后经6个月试运行正常，由项目单位组织终验」
+    accepted = "FROM v_project_milestones WHERE final_accepted_on IS NOT NULL"
+    assert scalar(con, f"SELECT count(*) {accepted}") >= 100
+    assert scalar(con, f"SELECT count(*) {accepted} AND final_accepted_on < trial_on + INTERVAL 6 MONTH") == 0
+
+
+def test_no_om_project_is_a_provincial_key_project(con):
+    # 第九条「投资额在500万元以上（不包括运维）的其他类别数字化项目」: 运维 is never 省重点
+    assert scalar(con, "SELECT count(*) FROM project WHERE category = '运维服务' AND approved_budget >= 500") >= 1
+    assert scalar(con, "SELECT count(*) FROM project WHERE category = '运维服务' AND tier = '省重点'") == 0
+    assert scalar(con, "SELECT count(*) FROM project WHERE category = '应用系统' AND approved_budget >= 500"
+                       " AND tier <> '省重点'") == 0
+
+
+def test_items_to_be_handled_in_person_are_never_fully_online_nor_visit_free(con):
+    assert scalar(con, "SELECT count(*) FROM service_item WHERE onsite_required") >= 1
+    breaches = """SELECT count(*) FROM service_monthly JOIN service_item USING (item_code)
+                  WHERE onsite_required AND (is_full_online = 1 OR is_zero_visit = 1)"""
+    assert scalar(con, breaches) == 0
+
+
+def test_the_demo_targets_cite_what_the_seeds_say():
+    from data.demo_reference import kpi_targets
+
+    jx = kpi_targets("360000", [2026], ["360100"]).set_index("kpi_id")
+    assert jx.loc["full_online_rate", "target"] == 100.0
+    assert "实现一般政务服务事项100%“全程网办”" in jx.loc["full_online_rate", "source"]
+    # 12号 sets no year-end execution target: the basis is 序时进度
+    assert "12号" not in jx.loc["budget_execution_rate", "source"]
+    assert "序时进度" in jx.loc["budget_execution_rate", "source"]
+    assert jx.loc["cloud_rate", "source"].startswith("《关于加强我市数字政府建设的实施意见》（烟政办发〔2019〕7号）")
+    assert jx.loc["one_thing_count", "source"].startswith("本地配置项")
+    # 黔府发〔2023〕21号 sets no 网上可办率 target
+    assert kpi_targets("520000", [2026], []).set_index("kpi_id").loc["online_available_rate", "source"].startswith(
+        "本地配置项")
+
+
 def test_some_project_overspends_its_construction_budget(con):
     over = scalar(
         con,

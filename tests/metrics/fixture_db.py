@@ -81,6 +81,52 @@ TARGETS = [
 ]
 
 
+# build_lifecycle adds four projects further down their lifecycle (dates worked by hand in the
+# tests of metrics.rule_thresholds and the policy corrections):
+#   P3  试运行 since 2024-06-15, no 终验
+#   P4  竣工验收 2023-11-10 (数据共享已确认), no 绩效自评
+#   P5  终验 2024-05-20, not yet 竣工验收, 数据共享未确认
+#   P6  竣工验收 2024-02-15, 数据共享未确认, 绩效自评 2024-08-20
+LIFECYCLE_PROJECTS = [  # project, name, unit, level, dept, county, budget, 数据共享已确认
+    ("P3", "西湖区协同办公平台", "西湖区数据局", "县级", "D02", "360103", 80.0, True),
+    ("P4", "浮梁县政务服务一体机", "浮梁县政务服务中心", "县级", "D01", "360222", 60.0, True),
+    ("P5", "东湖区城市运行监测系统", "东湖区数据局", "县级", "D02", "360102", 150.0, False),
+    ("P6", "浮梁县电子证照归集系统", "浮梁县数据局", "县级", "D02", "360222", 40.0, False),
+]
+LIFECYCLE_EVENTS = [
+    ("P3", "applied", "2023-09-01"), ("P3", "approved", "2023-10-01"), ("P3", "started", "2023-11-01"),
+    ("P3", "trial", "2024-06-15"),
+    ("P4", "applied", "2022-09-01"), ("P4", "approved", "2022-10-01"), ("P4", "started", "2022-11-01"),
+    ("P4", "trial", "2023-03-01"), ("P4", "final_accepted", "2023-10-20"), ("P4", "completed", "2023-11-10"),
+    ("P5", "applied", "2023-01-10"), ("P5", "approved", "2023-02-10"), ("P5", "started", "2023-04-01"),
+    ("P5", "trial", "2023-11-01"), ("P5", "final_accepted", "2024-05-20"),
+    ("P6", "applied", "2022-10-01"), ("P6", "approved", "2022-11-01"), ("P6", "started", "2023-01-01"),
+    ("P6", "trial", "2023-06-01"), ("P6", "final_accepted", "2024-01-10"), ("P6", "completed", "2024-02-15"),
+    ("P6", "evaluated", "2024-08-20"),
+]
+
+
+def build_lifecycle(path: Path) -> Path:
+    """The fixture database plus the four projects of ``LIFECYCLE_PROJECTS``."""
+    build(path)
+    con = duckdb.connect(str(path))
+    try:
+        con.executemany(
+            "INSERT INTO project (project_id, name, owner_unit, owner_level, dept_code, county_code, category, tier,"
+            " approved_budget, data_sharing_confirmed, fund_source, apply_year, planned_start, planned_finish,"
+            " on_gov_cloud, classified, crypto_assessed, mlps_level)"
+            " VALUES (?, ?, ?, ?, ?, ?, '应用系统', '一般', ?, ?, '县级', 2023, '2023-01-01', '2025-12-31',"
+            " true, false, false, 2)",
+            LIFECYCLE_PROJECTS,
+        )
+        con.executemany("INSERT INTO project_event (project_id, stage, event_date) VALUES (?, ?, ?)",
+                        LIFECYCLE_EVENTS)
+        materialize(con)
+    finally:
+        con.close()
+    return path
+
+
 def build(path: Path) -> Path:
     """Write the fixture database to ``path``."""
     con = duckdb.connect(str(path))
@@ -97,7 +143,7 @@ def build(path: Path) -> Path:
         con.executemany("INSERT INTO region_closure VALUES (?, ?, ?)", closure)
         con.executemany("INSERT INTO department VALUES (?, ?, ?)", DEPARTMENTS)
         con.executemany(
-            "INSERT INTO service_item VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, false, true, true, false, ?, false)",
+            "INSERT INTO service_item VALUES (?, ?, ?, ?, ?, ?, ?, ?, true, false, true, true, false, ?, false, false)",
             [(*i, i[0] == "SX2") for i in ITEMS],
         )
         dept = {i[0]: i[2] for i in ITEMS}

@@ -196,8 +196,18 @@ class TestOnTheDemo:
 
     def test_the_alert_table_holds_every_rule_alert(self):
         alerts, summary = alert_table("360000", "2026-10", scope=self.SCOPE)
-        assert len(alerts) == len(project_alerts("360000", "2026-10", scope=self.SCOPE)) == summary["count"].sum()
+        breaches = summary.loc[summary["severity"] == "预警", "count"].sum()
+        assert len(alerts) == len(project_alerts("360000", "2026-10", scope=self.SCOPE)) == breaches
         assert alerts["clause"].str.startswith("赣府厅发〔2023〕12号 第").all()
+
+    def test_the_reminders_have_their_own_chip_and_rows(self):
+        # 绩效自评 inside its 6–12 month window: listed on this page, kept out of the breaches
+        soon, summary = alert_table("360000", "2026-10", scope=self.SCOPE, rule="self_eval_upcoming")
+        counted = summary.set_index("rule_id").loc["self_eval_upcoming"]
+        assert counted["severity"] == "提示" and counted["count"] == len(soon) >= 1
+        assert set(soon["severity"]) == {"提示"} and soon["days_over"].isna().all()
+        every = project_alerts("360000", "2026-10", scope=self.SCOPE, reminders=True)
+        assert len(every) == summary["count"].sum()
 
     def test_the_default_unit_has_the_most_alerts(self):
         v = projects_view("360000", "2026-10", scope=self.SCOPE)

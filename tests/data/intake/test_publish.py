@@ -223,6 +223,24 @@ def test_an_upgrade_publishes_stale_aggregates_as_a_new_version(store):
     assert pub.upgrade(actor="启动升级") is None  # current now: nothing to do
 
 
+def test_a_changed_rule_threshold_publishes_a_version_built_with_it(store, tmp_path, monkeypatch):
+    from metrics import rules
+
+    text = rules.RULES_PATH.read_text(encoding="utf-8")
+    assert "\ntrial_months = 6 " in text
+    changed = tmp_path / "rules.toml"
+    changed.write_text(text.replace("\ntrial_months = 6 ", "\ntrial_months = 4 "), encoding="utf-8")
+    monkeypatch.setattr(rules, "RULES_PATH", changed)
+    rules.load_rules.cache_clear()
+    try:
+        done = pub.upgrade(actor="启动升级")  # what every start does (data.demo.ensure_database)
+        assert done is not None and done.version == 2
+        assert _scalar(store, "SELECT trial_months FROM rule_threshold") == 4
+        assert pub.upgrade(actor="启动升级") is None
+    finally:
+        rules.load_rules.cache_clear()
+
+
 def test_recover_settles_an_interrupted_publish_and_removes_orphans(store):
     orphan = store.version_file(7)
     shutil.copyfile(versions.current(store), orphan)          # renamed into place, never switched to
