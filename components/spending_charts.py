@@ -14,8 +14,8 @@ from dash import html
 
 from components.cards import create_kpi_card
 from components.theme import ACCENT, PRIMARY, RAG_COLOURS, TEMPLATE
+from metrics.display import KpiDisplay
 from metrics.format import fmt_value
-from metrics.freshness import Freshness
 
 MONTHS = [f"{m}月" for m in range(1, 13)]
 # the selected year in the primary colour, earlier years in fading blue-greys
@@ -23,14 +23,9 @@ YEAR_COLOURS = [PRIMARY, "#7fa6dc", "#b3bfcc"]
 KIND_COLOURS = {"建设": PRIMARY, "运维": "#2a9d8f"}
 
 
-def create_spending_card(result: dict, *, card_id: str, freshness: Freshness | None = None) -> html.Div:
-    """A KPI card with, for budget execution, the gap to 序时进度 in words under the value."""
-    card = create_kpi_card(result, caliber=result["caliber"], source=result["source"],
-                           higher_is_better=result["higher_is_better"], card_id=card_id,
-                           freshness=freshness)
-    if result.get("note"):
-        card.children.insert(2, html.Div(result["note"], className=f"spending-gap spending-gap--{result['rag']}"))
-    return card
+def create_spending_card(kpi: KpiDisplay, *, card_id: str) -> html.Div:
+    """A KPI card with, for a KPI against 序时进度, the gap to it in words under the value."""
+    return create_kpi_card(kpi, card_id=card_id, note=kpi.target_kind == "time_progress")
 
 
 @cache
