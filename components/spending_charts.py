@@ -13,14 +13,14 @@ import pandas as pd
 from dash import html
 
 from components.cards import create_kpi_card
-from components.theme import ACCENT, PRIMARY, RAG_COLOURS, TEMPLATE
+from components.theme import ACCENT, PRIMARY, RAG_COLOURS, SEQUENTIAL, TEAL, TEMPLATE, primary_tint
 from metrics.display import KpiDisplay
 from metrics.format import fmt_value
 
 MONTHS = [f"{m}月" for m in range(1, 13)]
 # the selected year in the primary colour, earlier years in fading blue-greys
-YEAR_COLOURS = [PRIMARY, "#7fa6dc", "#b3bfcc"]
-KIND_COLOURS = {"建设": PRIMARY, "运维": "#2a9d8f"}
+YEAR_COLOURS = [PRIMARY, SEQUENTIAL[2], "#b3bfcc"]
+KIND_COLOURS = {"建设": PRIMARY, "运维": TEAL}
 
 
 def create_spending_card(kpi: KpiDisplay, *, card_id: str) -> html.Div:
@@ -95,7 +95,7 @@ def _forecast_traces(current: pd.DataFrame, forecast: pd.DataFrame, year: int) -
     traces = []
     for lo, hi, alpha, name in (("lo95", "hi95", 0.12, "95% 区间"), ("lo80", "hi80", 0.22, "80% 区间")):
         traces.append({"type": "scatter", "mode": "lines", "x": x + x[::-1], "y": joined(hi) + joined(lo)[::-1],
-                       "fill": "toself", "fillcolor": f"rgba(31,78,156,{alpha})", "line": {"width": 0},
+                       "fill": "toself", "fillcolor": primary_tint(alpha), "line": {"width": 0},
                        "hoverinfo": "skip", "name": name})
     traces.append({"type": "scatter", "mode": "lines", "x": x, "y": joined("mean"), "name": f"{year}年预测",
                    "line": {"color": YEAR_COLOURS[0], "dash": "dash", "width": 2},

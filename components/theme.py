@@ -17,6 +17,7 @@ GRID = LIGHT["grid"]
 TEAL = LIGHT["teal"]
 RAG_COLOURS = {rag: LIGHT.rag(rag) for rag in ("green", "amber", "red")} | {None: LIGHT.rag(None)}
 SEQUENTIAL = list(LIGHT.list("sequential"))
+COLORWAY = list(LIGHT.list("colorway"))
 FONT_FAMILY = load_palette().fonts["sans"]
 
 
@@ -31,7 +32,7 @@ GRAPH_CONFIG = {"locale": "zh-CN", "displaylogo": False,
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font={"family": FONT_FAMILY, "color": INK, "size": 13},
-        colorway=list(LIGHT.list("colorway")),
+        colorway=COLORWAY,
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         margin={"l": 48, "r": 16, "t": 36, "b": 40},
