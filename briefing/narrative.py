@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from metrics.display import KpiDisplay
-from metrics.format import PP, fixed, fmt_words
+from metrics.display import KpiDisplay, pace_texts
+from metrics.format import PP, fmt_words
 
 num = fmt_words  # a value as prose writes it: 95.7%, 60个, 3456.7万元, 5.34亿元, 12.3万件
 
@@ -161,33 +161,9 @@ def expected_text(value, unit: str) -> str:
 
 
 def needed_text(row: dict) -> str:
-    """The pace required: 今后每月需达到75.6% / 今后每月需减少10个 / 已达到目标，今后需保持."""
-    status, unit, v = row.get("status"), row["unit"], row.get("needed")
-    if status == "no_target":
-        return "未设定年度目标"
-    if status == "complete":
-        return "全年数据已齐，年底值已确定"
-    if status == "secured":
-        return "目标已确保"
-    if status == "impossible":
-        return "今后各月即使达到最高值也难以达标"
-    if status == "met":
-        return "已达到目标，今后需保持"
-    if _missing(v):
-        return "—"
-    kind = row.get("needed_kind")
-    if kind == "monthly_rate":
-        return f"今后每月需达到{num(v, unit)}"
-    if kind == "monthly_share":
-        return f"今后每月需完成年度预算的{fixed(float(v), 1)}%"
-    if kind == "monthly_flow":
-        return f"今后每月需完成{num(v, unit)}"
-    step = num(abs(float(v)), PP if unit == "%" else unit)
-    if round(abs(float(v)), 1) == 0:
-        return "今后需保持现有水平"
-    if unit == "%":
-        return f"今后每月需{'提高' if v > 0 else '下降'}{step}"
-    return f"今后每月需{'增加' if v > 0 else '减少'}{step}"
+    """The pace required, in the display model's words: 今后每月需达到75.6% / 今后每月需减少10个 /
+    已达到目标，今后需保持 (the 预测 page says the same)."""
+    return pace_texts(row.get("status"), row.get("needed"), row.get("needed_kind"), row["unit"])[1]
 
 
 def outlook_lines(b) -> list[str]:

@@ -250,3 +250,39 @@ def kpi_display_fresh(result, *, today=None) -> KpiDisplay:
     """:func:`kpi_display` with the freshness of the KPI's family as of ``today`` (the clock):
     what a page's card and the wall show."""
     return kpi_display(result, freshness=kpi_freshness(_field(result, "kpi_id"), today))
+
+
+# ------------------------------------------------------------------ the pace needed
+
+PACE_STATUS = {
+    "no_target": "未设定年度目标，仅作趋势预测",
+    "complete": "全年数据已齐，年底值已确定",
+    "secured": "目标已确保：今后各月即使为最低值也能达标",
+    "impossible": "今后各月即使达到最高值，年底也无法达到目标",
+    "met": "已达到目标，今后需保持",
+}
+
+
+def pace_texts(status: str | None, needed, kind: str | None, unit: str) -> tuple[str, str]:
+    """(text, words): the pace needed to end the year on target, as the 预测 page (text) and the
+    briefing (words) say it. ``kind``: ``monthly_rate`` (a 累计 rate: each month's value),
+    ``monthly_share`` (% of the year's budget a month), ``monthly_flow`` (a total a month) or
+    ``monthly_increase`` (a level: the change a month, 个百分点 for rates)."""
+    if status in PACE_STATUS:
+        return PACE_STATUS[status], PACE_STATUS[status]
+    v = as_number(needed)
+    if v is None:
+        return DASH, DASH
+    if kind == "monthly_rate":
+        return f"今后每月需达到 {fmt_value(v, unit)}", f"今后每月需达到{fmt_words(v, unit)}"
+    if kind == "monthly_share":
+        return f"今后每月需完成年度预算的 {fixed(v, 1)}%", f"今后每月需完成年度预算的{fixed(v, 1)}%"
+    if kind == "monthly_flow":
+        return f"今后每月需完成 {fmt_value(v, unit)}", f"今后每月需完成{fmt_words(v, unit)}"
+    if round(abs(v), 1) == 0:
+        return "今后需保持现有水平", "今后需保持现有水平"
+    if unit in ("%", PP):
+        verb, step, step_unit = ("提高" if v > 0 else "下降"), fixed(abs(v), 1), PP
+    else:  # a count or an amount a month: one decimal where it has one (2.5 个, 10 个)
+        verb, step, step_unit = ("增加" if v > 0 else "减少"), fixed(abs(v), 1).removesuffix(".0"), unit
+    return f"今后每月需{verb} {step} {step_unit}", f"今后每月需{verb}{step}{step_unit}"

@@ -74,7 +74,9 @@ def test_probability_text(p, text):
     ({"unit": "个", "needed": -10.0, "needed_kind": "monthly_increase", "status": "needed"}, "今后每月需减少10个"),
     ({"unit": "%", "needed": 0.44, "needed_kind": "monthly_increase", "status": "needed"}, "今后每月需提高0.4个百分点"),
     ({"unit": "%", "needed": None, "status": "met"}, "已达到目标，今后需保持"),
-    ({"unit": "%", "needed": None, "status": "no_target"}, "未设定年度目标"),
+    ({"unit": "%", "needed": None, "status": "no_target"}, "未设定年度目标，仅作趋势预测"),  # the 预测 page's words
+    ({"unit": "个", "needed": 2.46, "needed_kind": "monthly_increase", "status": "needed"}, "今后每月需增加2.5个"),
+    ({"unit": "%", "needed": 0.04, "needed_kind": "monthly_increase", "status": "needed"}, "今后需保持现有水平"),
 ])
 def test_needed_text(row, text):
     assert n.needed_text(row) == text

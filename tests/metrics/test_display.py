@@ -85,3 +85,20 @@ def test_a_result_becomes_one_model_with_its_catalogue_facts_and_rag_token():
     assert d.fresh_text is None and not d.late and d.tooltip.endswith("数据截至：2026-10")
     missing = kpi_display({"kpi_id": "online_available_rate", "value": float("nan"), "rag": "nonsense"})
     assert (missing.value_text, missing.rag, missing.rag_token, missing.rag_label) == ("—", None, "none", "—")
+
+
+@pytest.mark.parametrize("status,needed,kind,unit,text,words", [
+    ("needed", 75.552, "monthly_rate", "%", "今后每月需达到 75.6%", "今后每月需达到75.6%"),
+    ("needed", 10.41, "monthly_share", "%", "今后每月需完成年度预算的 10.4%", "今后每月需完成年度预算的10.4%"),
+    ("needed", 1234.56, "monthly_flow", "万元", "今后每月需完成 1,234.6 万元", "今后每月需完成1234.6万元"),
+    ("needed", 0.44, "monthly_increase", "%", "今后每月需提高 0.4 个百分点", "今后每月需提高0.4个百分点"),
+    ("needed", -10.0, "monthly_increase", "个", "今后每月需减少 10 个", "今后每月需减少10个"),
+    ("met", None, None, "%", "已达到目标，今后需保持", "已达到目标，今后需保持"),
+    ("impossible", 130.0, "monthly_rate", "%", "今后各月即使达到最高值，年底也无法达到目标",
+     "今后各月即使达到最高值，年底也无法达到目标"),
+])
+def test_the_pace_needed_reads_the_same_on_the_forecast_page_and_in_the_briefing(status, needed, kind, unit, text,
+                                                                                  words):
+    from metrics.display import pace_texts
+
+    assert pace_texts(status, needed, kind, unit) == (text, words)
