@@ -20,13 +20,16 @@ Two registers of the same text: ``*_text`` for cards and the wall (96.2%, 72 个
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from metrics.catalogue import Kpi, load_catalogue
 from metrics.format import DASH, PP, as_number, fixed, fmt_value, fmt_words, rag_label
 from metrics.freshness import Freshness, kpi_freshness
 
 ARROWS = {1: "▲", -1: "▼"}
+Tone = Literal["good", "bad", "flat", "none"]  # a change's colour for the KPI's direction
+TargetKind = Literal["none", "fixed", "zero", "time_progress", "gap"]
 TIME_PROGRESS = "序时进度"
 YEAR_TARGET = "年度目标"
 
@@ -40,7 +43,7 @@ class ChangeDisplay:
     shown: float | None  # rounded once (0.1): what every client prints
     unit: str  # 个百分点 / %
     direction: int | None  # 1 up, −1 down, 0 持平, None nothing to compare
-    tone: str  # good / bad / flat / none: the colour of the change for this KPI's direction
+    tone: Tone  # the colour of the change for this KPI's direction
     text: str  # ▲ 0.4 个百分点 · ▼ 3.2% · 持平 · —
     words: str | None  # 较上月提高0.4个百分点 · 同比增加3.5% · 与上月持平 · None
 
@@ -61,7 +64,7 @@ class KpiDisplay:
     value_text: str  # 53.7% · 72 个 · 8.72 亿元 · —
     value_words: str  # 53.7% · 72个 · 8.72亿元 · —
     target: float | None  # exact
-    target_kind: str  # none / fixed / zero (清零) / time_progress (序时进度) / gap (a gap KPI's 0)
+    target_kind: TargetKind  # zero: 清零; time_progress: 序时进度; gap: a gap KPI's 0
     target_text: str  # 目标 ≥95.0% · 目标：清零 · 序时进度 83.3% · 目标：不低于序时进度 · 无目标
     target_short: str  # the same under a 目标 heading: ≥95.0% · 清零 · 序时进度 83.3% · —
     target_source: str | None
@@ -96,10 +99,6 @@ class KpiDisplay:
             else f"数据截至：{self.as_of}"
         return f"口径：{self.caliber}\n依据：{self.source}\n{fresh}"
 
-    def to_json(self) -> dict:
-        """Plain JSON (the wall's card): every field, the changes as objects, plus ``change``."""
-        return {**asdict(self), "change": asdict(self.change)}
-
 
 # ------------------------------------------------------------------ the rules
 
@@ -123,7 +122,7 @@ def change_display(change, unit: str, *, name: str, higher_is_better: bool, is_r
     return ChangeDisplay(name, exact, shown, unit, direction, tone, text, words)
 
 
-def _target_kind(kpi: Kpi, target: float | None) -> str:
+def _target_kind(kpi: Kpi, target: float | None) -> TargetKind:
     if target is None:
         return "none"
     if kpi.target_mode == "time_progress":
@@ -141,7 +140,7 @@ def _gap_reference(kpi: Kpi) -> str:
     return TIME_PROGRESS if base is not None and base.target_mode == "time_progress" else YEAR_TARGET
 
 
-def target_texts(kpi: Kpi, target: float | None) -> tuple[str, str, str]:
+def target_texts(kpi: Kpi, target: float | None) -> tuple[TargetKind, str, str]:
     """(kind, target_text, target_short): the one wording of a target beside a value."""
     kind = _target_kind(kpi, target)
     if kind == "none":
