@@ -18,23 +18,25 @@ from components.maps import create_choropleth
 from data.geo import geojson
 from metrics.catalogue import load_catalogue
 from metrics.regions import root_region
+from palette import load_palette
 
-# the briefing's palette: official navy and seal red on white, muted RAG tones that print well
-NAVY = "#1f3a68"
-SEAL = "#b22222"
-INK = "#222222"
-GRID = "#dddddd"
-RAG = {"green": "#3a7d44", "amber": "#d99a1e", "red": "#b8322a", None: "#9e9e9e"}
-BLUES = ["#eef3fa", "#c6d6ec", "#8fb0d8", "#5785bd", "#2f5f9e", "#1f3a68"]
+# the briefing's palette (palette/tokens.toml, theme ``print``): official navy and seal red on
+# white, muted RAG tones that print well
+PRINT = load_palette().print
+NAVY = PRINT["navy"]
+SEAL = PRINT["seal"]
+INK = PRINT["ink"]
+GRID = PRINT["grid"]
+BLUES = list(PRINT.list("blues"))
 SANS = "Noto Sans CJK SC"
 SCALE = 2  # pixels per CSS pixel: sharp in print and on a projector
 
 TEMPLATE = go.layout.Template(layout={
     "font": {"family": SANS, "color": INK, "size": 14},
-    "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
-    "colorway": [NAVY, SEAL, "#5785bd", "#d99a1e", "#3a7d44"],
-    "xaxis": {"gridcolor": GRID, "linecolor": "#999999", "zerolinecolor": GRID},
-    "yaxis": {"gridcolor": GRID, "linecolor": "#999999", "zerolinecolor": GRID},
+    "paper_bgcolor": PRINT["paper"], "plot_bgcolor": PRINT["paper"],
+    "colorway": list(PRINT.list("colorway")),
+    "xaxis": {"gridcolor": GRID, "linecolor": PRINT["axis"], "zerolinecolor": GRID},
+    "yaxis": {"gridcolor": GRID, "linecolor": PRINT["axis"], "zerolinecolor": GRID},
     "title": {"font": {"size": 17, "color": NAVY}, "x": 0.01, "xanchor": "left"},
     "margin": {"l": 60, "r": 30, "t": 56, "b": 44},
 })
@@ -53,16 +55,17 @@ def browser_path() -> str:
 
 
 def progress_figure(kpis: list[dict]) -> go.Figure | None:
-    """完成进度 of each headline KPI with a target (value ÷ target), coloured by RAG."""
+    """完成进度 of each headline KPI with a target (value ÷ target), coloured by its RAG token;
+    each bar says its value and target as the display model words them."""
     rows = [k for k in kpis if k.get("progress") is not None][::-1]
     if not rows:
         return None
     x = [k["progress"] for k in rows]
-    text = [f"{k['ytd_value']:.1f}% / {'序时进度' if k.get('time_progress') else '目标'} {k['target']:.1f}%"
-            for k in rows]
-    fig = go.Figure(go.Bar(x=x, y=[k["name"] for k in rows], orientation="h", text=text, textposition="inside",
-                           insidetextanchor="end", textfont={"color": "#ffffff", "size": 14},
-                           marker={"color": [RAG.get(k["rag"]) for k in rows]}))
+    text = [f"{k['display'].value_text} / {k['display'].target_text}" for k in rows]
+    fig = go.Figure(go.Bar(x=x, y=[k["display"].name for k in rows], orientation="h", text=text,
+                           textposition="inside", insidetextanchor="end",
+                           textfont={"color": PRINT["paper"], "size": 14},
+                           marker={"color": [PRINT.rag(k["display"].rag_token) for k in rows]}))
     fig.add_vline(x=100, line={"color": SEAL, "dash": "dash", "width": 1.5})
     hi = max(110.0, max(x) + 5)
     fig.update_layout(template=TEMPLATE, title="主要指标完成进度（累计值 ÷ 目标，%）", width=1000,

@@ -13,9 +13,10 @@ import pandas as pd
 from briefing import narrative, outlook
 from data.scope import Scope, ScopeError
 from metrics.catalogue import load_catalogue
+from metrics.display import KpiDisplay, kpi_display
 from metrics.engine import KpiResult, kpi_regions, kpi_results, kpi_series
 from metrics.errors import user_message
-from metrics.format import as_number
+from metrics.format import PP, as_number
 from metrics.freshness import LATE_TEXT, Freshness, freshness_groups, kpis_freshness
 from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of, children, descendants, get_region
@@ -40,8 +41,8 @@ class Briefing:
     month_label: str  # 2025年6月
     period_label: str  # 2025年1—6月
     as_of: str
-    kpis: list[dict]  # one row per headline KPI (当月, 累计, target, progress, rag)
-    money: dict | None  # 累计支付 (万元)
+    kpis: list[dict]  # one row per headline KPI (当月, 累计, target, progress, rag; "display": its model)
+    money: KpiDisplay | None  # 累计支付 (万元)
     children: dict[str, pd.DataFrame] = field(default_factory=dict)  # KPI → child regions, ranked
     child_level: str | None = None  # "city" / "county"
     highlights: dict = field(default_factory=dict)
@@ -104,7 +105,8 @@ def _kpi_row(ytd: KpiResult, cur: KpiResult | None, higher: bool) -> dict:
     d["month_label"] = cur.period_label if cur is not None else None
     d["higher_is_better"] = higher
     d["progress"] = progress(ytd.value, ytd.target, higher)
-    d["time_progress"] = (ytd.target_source or "").startswith("序时进度")
+    d["display"] = kpi_display(ytd)  # every sentence, table cell and bar label reads it
+    d["month_display"] = kpi_display(cur) if cur is not None else None
     return d
 
 
@@ -125,16 +127,9 @@ def _highlights(kpis: list[dict], frames: dict[str, pd.DataFrame]) -> dict:
         top = df.sort_values("value", ascending=not k["higher_is_better"]).dropna(subset=["value"]).head(TOP_N)
         best.append({"kpi_id": k["kpi_id"], "name": k["name"], "unit": k["unit"],
                      "regions": [(r.region_name, float(r.value)) for r in top.itertuples()]})
-    improved = []
-    for k in kpis:
-        ch = _f(k["yoy_change"])
-        if ch is None:
-            continue
-        good = ch > 0 if k["higher_is_better"] else ch < 0
-        if good and round(abs(ch), 1) > 0:
-            improved.append({"kpi_id": k["kpi_id"], "name": k["name"], "unit": k["unit"],
-                             "change": ch, "change_unit": k["change_unit"]})
-    improved.sort(key=lambda r: -abs(r["change"]) if r["change_unit"] == "个百分点" else 0)
+    # a change that reads as an improvement (持平 does not), largest rate changes first
+    improved = [k["display"] for k in kpis if k["display"].yoy.tone == "good"]
+    improved.sort(key=lambda d: -abs(d.yoy.value or 0) if d.yoy.unit == PP else 0)
     on_target = [k for k in kpis if k["rag"] == "green"]
     return {"best": best, "improved": improved[:TOP_N + 1], "on_target": on_target}
 
@@ -191,7 +186,7 @@ def briefing_content(region: str, month: str, *, scope: Scope) -> Briefing:
     month_ids = [k for k in ids if "month" in cat.kpi(k).periods]
     cur = {r.kpi_id: r for r in kpi_results(month_ids, reg.code, m, "month", scope=scope)}
     kpis = [_kpi_row(r, cur.get(r.kpi_id), cat.kpi(r.kpi_id).higher_is_better) for r in ytd]
-    money = kpi_results([MONEY_KPI], reg.code, m, "ytd", scope=scope)[0].to_dict() if MONEY_KPI in cat.kpis else None
+    money = kpi_display(kpi_results([MONEY_KPI], reg.code, m, "ytd", scope=scope)[0]) if MONEY_KPI in cat.kpis else None
     frames, child_level = _children_frames(reg, m, ids, scope)
     trend = kpi_series(LEAD_KPI, reg.code, scope=scope, start=m.replace(month=1), end=m, cumulative=True)
     map_frame = None

@@ -9,25 +9,28 @@ page numbers "— 1 —" at the foot and the region and month in the running hea
 from __future__ import annotations
 
 import base64
+from functools import cache
 from html import escape
+from string import Template
 
 from briefing.narrative import expected_text, needed_text, num, probability_text
-from metrics.format import rag_label
+from palette import load_palette
 
 SECTIONS = ("一、总体情况", "二、主要指标完成情况", "三、亮点", "四、存在问题", "五、下一步工作与预测")
 RAG_CLASS = {"green": "rag-green", "amber": "rag-amber", "red": "rag-red"}
 
-CSS = """
+# colours from palette/tokens.toml (theme ``print``), filled in by _css()
+CSS = Template("""
 @page { size: A4; margin: 37mm 26mm 35mm 28mm;
-  @top-center { content: "__HEAD__"; font-family: 'Noto Sans CJK SC'; font-size: 9pt; color: #555;
-                border-bottom: 0.5pt solid #b22222; width: 100%; padding-bottom: 2mm; }
+  @top-center { content: "__HEAD__"; font-family: 'Noto Sans CJK SC'; font-size: 9pt; color: $grey;
+                border-bottom: 0.5pt solid $seal; width: 100%; padding-bottom: 2mm; }
   @bottom-center { content: "— " counter(page) " —"; font-family: 'Noto Serif CJK SC'; font-size: 14pt; } }
-html { font-family: 'Noto Serif CJK SC', serif; font-size: 16pt; line-height: 28pt; color: #111; }
+html { font-family: 'Noto Serif CJK SC', serif; font-size: 16pt; line-height: 28pt; color: $text; }
 body { margin: 0; }
 h1 { font-family: 'Noto Serif CJK SC', serif; font-weight: 700; font-size: 22pt; line-height: 34pt;
-     text-align: center; color: #b22222; margin: 0 0 6pt; }
-.meta { text-align: center; font-family: 'Noto Sans CJK SC'; font-size: 11pt; line-height: 18pt; color: #444;
-        border-bottom: 1.5pt solid #b22222; padding-bottom: 6pt; margin-bottom: 14pt; }
+     text-align: center; color: $seal; margin: 0 0 6pt; }
+.meta { text-align: center; font-family: 'Noto Sans CJK SC'; font-size: 11pt; line-height: 18pt; color: $grey_dark;
+        border-bottom: 1.5pt solid $seal; padding-bottom: 6pt; margin-bottom: 14pt; }
 h2 { font-family: 'Noto Sans CJK SC', sans-serif; font-weight: 700; font-size: 16pt; margin: 14pt 0 4pt;
      page-break-after: avoid; }
 p { text-indent: 2em; margin: 0 0 4pt; text-align: justify; }
@@ -35,18 +38,24 @@ ul { margin: 0; padding-left: 0; list-style: none; }
 li { text-indent: 2em; margin: 0 0 2pt; text-align: justify; }
 table { border-collapse: collapse; width: 100%; font-family: 'Noto Sans CJK SC'; font-size: 10.5pt;
         line-height: 15pt; margin: 4pt 0 8pt; page-break-inside: avoid; }
-th, td { border: 0.5pt solid #888; padding: 3pt 4pt; text-align: center; }
-th { background: #eef3fa; color: #1f3a68; }
+th, td { border: 0.5pt solid $rule; padding: 3pt 4pt; text-align: center; }
+th { background: $head; color: $navy; }
 td.name { text-align: left; }
-.rag-green { color: #3a7d44; font-weight: 700; } .rag-amber { color: #b07400; font-weight: 700; }
-.rag-red { color: #b8322a; font-weight: 700; }
+.rag-green { color: $green; font-weight: 700; } .rag-amber { color: $amber_text; font-weight: 700; }
+.rag-red { color: $red; font-weight: 700; }
 figure { margin: 6pt 0 10pt; page-break-inside: avoid; text-align: center; }
 figure img { width: 100%; }
-figcaption { font-family: 'Noto Sans CJK SC'; font-size: 10.5pt; line-height: 15pt; color: #444; }
-.note { font-family: 'Noto Sans CJK SC'; font-size: 10pt; line-height: 15pt; color: #555; text-indent: 0; }
-.fresh { display: block; font-size: 10pt; line-height: 15pt; color: #555; }
-.late { color: #b22222; font-weight: 700; }
-"""
+figcaption { font-family: 'Noto Sans CJK SC'; font-size: 10.5pt; line-height: 15pt; color: $grey_dark; }
+.note { font-family: 'Noto Sans CJK SC'; font-size: 10pt; line-height: 15pt; color: $grey; text-indent: 0; }
+.fresh { display: block; font-size: 10pt; line-height: 15pt; color: $grey; }
+.late { color: $seal; font-weight: 700; }
+""")
+
+
+@cache
+def _css() -> str:
+    p = load_palette().print
+    return CSS.substitute({t.replace("-", "_"): c for t, c in p.colours.items()})
 
 
 def _e(x) -> str:
@@ -57,13 +66,10 @@ def kpi_table_rows(b) -> list[list[str]]:
     """主要指标完成情况: 指标, 当月, 累计, 目标, 完成进度, 状态 (strings; shared by PDF and PPTX)."""
     rows = []
     for k in b.kpis:
-        unit = k["unit"]
-        target = num(k["target"], unit) if k.get("target") is not None else "—"
-        if k.get("time_progress") and k.get("target") is not None:
-            target = f"序时 {target}"
+        d, month = k["display"], k.get("month_display")
         prog = num(k["progress"], "%") if k.get("progress") is not None else "—"
-        rows.append([k["name"], num(k.get("month_value"), unit) if k.get("month_value") is not None else "—",
-                     num(k.get("ytd_value"), unit), target, prog, rag_label(k.get("rag"))])
+        rows.append([d.name, month.value_words if month is not None else "—", d.value_words, d.target_short, prog,
+                     d.rag_label])
     return rows
 
 
@@ -119,7 +125,7 @@ def to_html(b, images: dict[str, bytes] | None = None) -> str:
                 "trend": f"图2 {b.region_name}网上可办率累计走势（{b.month_label[:5]}）",
                 "map": f"图3 各县（市、区）网上可办率（{b.period_label}累计）"}
     head = b.running_line.replace('"', "")
-    css = CSS.replace("__HEAD__", head)
+    css = _css().replace("__HEAD__", head)
     parts = [f"<html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(b.title)}</title><style>{css}</style>"
              "</head><body>",
              f"<h1>{_e(b.title)}</h1>",

@@ -1,84 +1,23 @@
 """The briefing's Chinese sentences, written from the content structure.
 
-Rules (each has a unit test): values rounded once (rates to 0.1%, money to 0.1 万元 or 0.01 亿元),
-changes of rates in 个百分点, of counts and money in %; a change that rounds to zero reads
-持平; rates 提高/下降, counts and money 增加/减少; a missing value drops its clause.
+Every figure, change and gap to target is the display model's (``metrics/display.py``):
+rounded once from the exact value, rates changing in 个百分点 and counts and money in %, a
+change that rounds to zero reading 持平, 提高/下降 for rates and 增加/减少 for counts and
+money. Here they are only put into sentences; a missing value drops its clause.
 """
 
 from __future__ import annotations
 
 import math
 
-PP = "个百分点"
-YI = 10000  # 万元 per 亿元
+from metrics.display import KpiDisplay, pace_texts
+from metrics.format import PP, fmt_words
+
+num = fmt_words  # a value as prose writes it: 95.7%, 60个, 3456.7万元, 5.34亿元, 12.3万件
 
 
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _trim(x: float, digits: int) -> str:
-    """Fixed-point text without a negative zero."""
-    text = f"{x:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-def num(value, unit: str) -> str:
-    """A value as prose writes it: 95.7%, 60个, 3456.7万元, 5.34亿元, 12.3万件."""
-    if _missing(value):
-        return "—"
-    v = float(value)
-    if unit == "%":
-        return f"{_trim(v, 1)}%"
-    if unit == PP:
-        return f"{_trim(v, 1)}{PP}"
-    if unit == "万元":
-        return f"{_trim(v / YI, 2)}亿元" if abs(v) >= YI else f"{_trim(v, 1)}万元"
-    if unit == "分":
-        return f"{_trim(v, 1)}分"
-    if abs(v) >= 10000:
-        return f"{_trim(v / 10000, 1)}万{unit}"
-    return f"{v:.0f}{unit}" if float(v).is_integer() else f"{_trim(v, 1)}{unit}"
-
-
-def change_clause(change, change_unit: str, *, against: str, is_rate: bool) -> str | None:
-    """较上月提高0.4个百分点 / 同比下降1.2个百分点 / 环比增加3.5% / 与上月持平; None if missing.
-
-    ``against``: "mom" (上月) or "yoy" (上年同期)."""
-    if _missing(change):
-        return None
-    mag = round(abs(float(change)), 1)
-    if mag == 0:
-        return "与上月持平" if against == "mom" else "与上年同期持平"
-    up, down = ("提高", "下降") if is_rate else ("增加", "减少")
-    verb = up if change > 0 else down
-    amount = f"{mag:.1f}{PP}" if change_unit == PP else f"{mag:.1f}%"
-    lead = ("较上月" if is_rate else "环比") if against == "mom" else "同比"
-    return f"{lead}{verb}{amount}"
-
-
-def target_clause(value, target, unit: str, *, higher_is_better: bool = True,
-                  time_progress: bool = False) -> str | None:
-    """高于年度目标1.2个百分点 / 低于序时进度12.4个百分点 / 达到年度目标 / 尚未实现清零目标."""
-    if _missing(value) or _missing(target):
-        return None
-    name = "序时进度" if time_progress else "年度目标"
-    if unit == "%":
-        gap = round(float(value), 1) - round(float(target), 1)
-        gap = round(gap, 1)
-        if gap == 0:
-            return f"与{name}持平" if time_progress else f"达到{name}"
-        return f"{'高于' if gap > 0 else '低于'}{name}{abs(gap):.1f}{PP}"
-    if float(target) == 0 and not higher_is_better:
-        return "已实现清零目标" if float(value) <= 0 else "尚未实现清零目标"
-    diff = float(value) - float(target)
-    if round(diff, 1) == 0:
-        return f"达到{name}"
-    better = diff > 0 if higher_is_better else diff < 0
-    word = ("超过" if diff > 0 else "低于") if better else ("未达到" if higher_is_better else "超出")
-    if word == "未达到":
-        return f"未达到{name}（{num(target, unit)}）"
-    return f"{word}{name}{num(abs(diff), unit)}"
 
 
 def area_word(region_name: str, level: str) -> str:
@@ -95,23 +34,18 @@ def period_prefix(period_label: str) -> str:
     return period_label
 
 
-def kpi_sentence(k: dict, *, first: bool = False) -> str:
+def kpi_sentence(d: KpiDisplay, *, first: bool = False) -> str:
     """One KPI's clause: 网上可办率达95.7%，较上月提高0.2个百分点，同比……，高于年度目标0.7个百分点."""
-    value = k.get("ytd_value")
-    if _missing(value):
-        return f"{k['name']}暂无数据"
-    is_rate = k["unit"] == "%"
-    parts = [f"{k['name']}{'达' if first and is_rate else '为' if first else ''}{num(value, k['unit'])}"]
-    mom = change_clause(k.get("mom_change"), k.get("change_unit", PP), against="mom", is_rate=is_rate)
-    yoy = change_clause(k.get("yoy_change"), k.get("change_unit", PP), against="yoy", is_rate=is_rate)
-    if mom and yoy and mom.endswith("持平") and yoy.endswith("持平"):
+    if d.value is None:
+        return f"{d.name}暂无数据"
+    verb = ("达" if d.unit == "%" else "为") if first else ""
+    parts = [f"{d.name}{verb}{d.value_words}"]
+    if d.mom.direction == 0 and d.yoy.direction == 0:
         parts.append("与上月、上年同期均持平")
     else:
-        parts += [c for c in (mom, yoy) if c]
-    t = target_clause(value, k.get("target"), k["unit"], higher_is_better=k.get("higher_is_better", True),
-                      time_progress=k.get("time_progress", False))
-    if t:
-        parts.append(t)
+        parts += [w for w in (d.mom.words, d.yoy.words) if w]
+    if d.gap_words:
+        parts.append(d.gap_words)
     return "，".join(parts)
 
 
@@ -143,16 +77,16 @@ def rag_summary(kpis: list[dict]) -> str:
 def overview_paragraphs(b) -> list[str]:
     """总体情况: the service KPIs, then money and budget, then the RAG count and the alerts."""
     area = area_word(b.region_name, b.level)
-    budget = [k for k in b.kpis if k.get("time_progress")]
-    others = [k for k in b.kpis if not k.get("time_progress")]
-    clauses = [kpi_sentence(k, first=(i == 0)) for i, k in enumerate(others)]
+    shown = [k["display"] for k in b.kpis]
+    budget = [d for d in shown if d.target_kind == "time_progress"]
+    others = [d for d in shown if d.target_kind != "time_progress"]
+    clauses = [kpi_sentence(d, first=(i == 0)) for i, d in enumerate(others)]
     first = f"{period_prefix(b.period_label)}，{area}" + "；".join(clauses) + "。" if clauses else ""
     money_parts = []
-    if b.money and not _missing(b.money.get("value")):
-        m = f"累计支付{num(b.money['value'], '万元')}"
-        c = change_clause(b.money.get("yoy_change"), "%", against="yoy", is_rate=False)
-        money_parts.append(m + (f"，{c}" if c else ""))
-    money_parts += [kpi_sentence(k) for k in budget]
+    if b.money is not None and b.money.value is not None:
+        c = b.money.yoy.words
+        money_parts.append(f"累计支付{b.money.value_words}" + (f"，{c}" if c else ""))
+    money_parts += [kpi_sentence(d) for d in budget]
     second = f"{area}信息化项目" + "，".join(money_parts) + "。" if money_parts else ""
     third = rag_summary(b.kpis)
     total = b.problems.get("alerts_total", 0)
@@ -170,9 +104,8 @@ def highlight_lines(b) -> list[str]:
     if h.get("on_target"):
         names = _join_names([k["name"] for k in h["on_target"]])
         lines.append(f"{names}达到年度目标。")
-    for r in h.get("improved", []):
-        c = change_clause(r["change"], r["change_unit"], against="yoy", is_rate=r["unit"] == "%")
-        lines.append(f"{r['name']}{c}，改善明显。")
+    for d in h.get("improved", []):
+        lines.append(f"{d.name}{d.yoy.words}，改善明显。")
     level = {"city": "设区市", "county": "县（市、区）"}.get(b.child_level or "", "地区")
     for r in h.get("best", [])[:4]:
         tops = "、".join(f"{n}（{num(v, r['unit'])}）" for n, v in r["regions"])
@@ -184,10 +117,8 @@ def problem_lines(b) -> list[str]:
     """存在问题: red and amber KPIs, lagging regions, rule alerts, units below 序时进度."""
     p = b.problems
     lines = []
-    for k, word in [(k, "未达标") for k in p.get("red", [])] + [(k, "预警") for k in p.get("amber", [])]:
-        t = target_clause(k.get("ytd_value"), k.get("target"), k["unit"],
-                          higher_is_better=k.get("higher_is_better", True), time_progress=k.get("time_progress", False))
-        lines.append(f"{k['name']}{num(k.get('ytd_value'), k['unit'])}" + (f"，{t}" if t else "") + f"（{word}）。")
+    for d in [k["display"] for k in p.get("red", []) + p.get("amber", [])]:
+        lines.append(f"{d.name}{d.value_words}" + (f"，{d.gap_words}" if d.gap_words else "") + f"（{d.rag_label}）。")
     lag = p.get("lagging", [])
     level = {"city": "设区市", "county": "县（市、区）"}.get(b.child_level or "", "地区")
     if lag:
@@ -230,33 +161,9 @@ def expected_text(value, unit: str) -> str:
 
 
 def needed_text(row: dict) -> str:
-    """The pace required: 今后每月需达到75.6% / 今后每月需减少10个 / 已达到目标，今后需保持."""
-    status, unit, v = row.get("status"), row["unit"], row.get("needed")
-    if status == "no_target":
-        return "未设定年度目标"
-    if status == "complete":
-        return "全年数据已齐，年底值已确定"
-    if status == "secured":
-        return "目标已确保"
-    if status == "impossible":
-        return "今后各月即使达到最高值也难以达标"
-    if status == "met":
-        return "已达到目标，今后需保持"
-    if _missing(v):
-        return "—"
-    kind = row.get("needed_kind")
-    if kind == "monthly_rate":
-        return f"今后每月需达到{num(v, unit)}"
-    if kind == "monthly_share":
-        return f"今后每月需完成年度预算的{_trim(float(v), 1)}%"
-    if kind == "monthly_flow":
-        return f"今后每月需完成{num(v, unit)}"
-    step = num(abs(float(v)), PP if unit == "%" else unit)
-    if round(abs(float(v)), 1) == 0:
-        return "今后需保持现有水平"
-    if unit == "%":
-        return f"今后每月需{'提高' if v > 0 else '下降'}{step}"
-    return f"今后每月需{'增加' if v > 0 else '减少'}{step}"
+    """The pace required, in the display model's words: 今后每月需达到75.6% / 今后每月需减少10个 /
+    已达到目标，今后需保持 (the 预测 page says the same)."""
+    return pace_texts(row.get("status"), row.get("needed"), row.get("needed_kind"), row["unit"])[1]
 
 
 def outlook_lines(b) -> list[str]:

@@ -18,15 +18,23 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from briefing.document import KPI_HEADER, OUTLOOK_HEADER, SECTIONS, kpi_table_rows, outlook_rows
+from metrics.format import RAG_LABELS
+from palette import load_palette
 
 SANS = "Noto Sans CJK SC"
 SERIF = "Noto Serif CJK SC"
 W, H = Emu(12192000), Emu(6858000)  # 16:9, PowerPoint's own widescreen size
 MARGIN = Inches(0.5)
-NAVY = RGBColor(0x1F, 0x3A, 0x68)
-SEAL = RGBColor(0xB2, 0x22, 0x22)
-INK = RGBColor(0x22, 0x22, 0x22)
-RAG = {"达标": RGBColor(0x3A, 0x7D, 0x44), "预警": RGBColor(0xB0, 0x74, 0x00), "未达标": RGBColor(0xB8, 0x32, 0x2A)}
+PRINT = load_palette().print  # palette/tokens.toml, theme ``print``
+
+
+def _rgb(token: str) -> RGBColor:
+    return RGBColor.from_string(PRINT[token][1:])
+
+
+NAVY, SEAL, INK = _rgb("navy"), _rgb("seal"), _rgb("ink")
+# the status column's words in their RAG colours (amber as text: the darker tone that reads on paper)
+RAG = {RAG_LABELS[rag]: _rgb("amber-text" if rag == "amber" else rag) for rag in ("green", "amber", "red")}
 LINE_SPACING = 1.1
 FONT_LINE = 1.45  # Noto CJK's natural line height in ems (ascent + descent), which spacing multiplies
 INSET = Inches(0.1)
@@ -116,7 +124,7 @@ def _title(slide, text: str, b) -> None:
     line.line.width = Pt(2)
     _textbox(slide, MARGIN, H - Inches(0.5), W - 2 * MARGIN, Inches(0.4),
              [b.running_line], max_pt=11, min_pt=9, indent=False,
-             color=RGBColor(0x66, 0x66, 0x66), align=PP_ALIGN.RIGHT)
+             color=_rgb("grey-light"), align=PP_ALIGN.RIGHT)
 
 
 def _freshness(slide, b, left, top, width, height) -> None:
@@ -126,7 +134,7 @@ def _freshness(slide, b, left, top, width, height) -> None:
         return
     lines = [f"{labels}：{text}" + (f" · {late}" if late else "") for labels, text, late in groups]
     box = _textbox(slide, left, top, width, height, lines, max_pt=14, min_pt=9, indent=False,
-                   color=RGBColor(0x55, 0x55, 0x55), align=PP_ALIGN.CENTER)
+                   color=_rgb("grey"), align=PP_ALIGN.CENTER)
     for p, (_, _, late) in zip(box.text_frame.paragraphs, groups, strict=False):
         run = p.runs[0]
         if late and run.text.endswith(late):  # the mark in its own red run (fit() may have cut lines)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pandas as pd
 from dash import dcc, html
 
-from metrics.format import fmt_target, fmt_value
+from metrics.display import KpiDisplay
 
 
-def create_alert_list(red_kpis: list[dict], summary: pd.DataFrame, top: pd.DataFrame, *, prefix: str) -> html.Div:
-    """Red KPIs (value against target), rule counts and the most overdue projects."""
-    def said(r: dict) -> str:
-        target = fmt_target(r["kpi_id"], r["target"], r["unit"])
-        return f"{r['name']} {fmt_value(r['value'], r['unit'])}（{target + '，' if target else ''}{r['period_label']}）"
+def create_alert_list(red_kpis: list[KpiDisplay], summary: pd.DataFrame, top: pd.DataFrame, *,
+                      prefix: str) -> html.Div:
+    """Red KPIs (value against target, as their display models say it), rule counts and the
+    most overdue projects."""
+    def said(k: KpiDisplay) -> str:
+        target = "" if k.target_kind == "none" else f"{k.target_text}，"
+        return f"{k.name} {k.value_text}（{target}{k.period_label}）"
 
     kpi_items = [html.Li([html.Span("未达标", className="alert-tag alert-tag--red"), html.Span(said(r))],
                          className="alert-item")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import RAG_COLOURS, fast_figure
+from components.theme import ACCENT, RAG_COLOURS, fast_figure
 from metrics.format import fmt_value
 
 
@@ -28,7 +28,7 @@ def create_ranking_bar(df: pd.DataFrame, *, unit: str, title: str = "", height: 
     if "target" in data and data["target"].notna().any():
         target = float(data["target"].dropna().iloc[0])
         layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": target, "x1": target, "y0": 0,
-                             "y1": 1, "line": {"dash": "dash", "color": "#c8102e"}}]
+                             "y1": 1, "line": {"dash": "dash", "color": ACCENT}}]
         layout["annotations"] = [{"x": target, "xref": "x", "y": 1, "yref": "paper", "text": "目标",
                                   "showarrow": False, "yanchor": "bottom"}]
     return fast_figure([trace], layout)

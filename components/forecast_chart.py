@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import ACCENT, MUTED, PRIMARY
+from components.theme import ACCENT, MUTED, PRIMARY, primary_tint
 from metrics.format import fmt_value
 
 
@@ -24,7 +24,7 @@ def create_forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, future_
     band_x = list(fx) + list(fx[::-1])
     for lo, hi, alpha, label in (("lo95", "hi95", 0.12, "95% 区间"), ("lo80", "hi80", 0.24, "80% 区间")):
         fig.add_trace(go.Scatter(x=band_x, y=list(forecast[hi]) + list(forecast[lo][::-1]), fill="toself", mode="lines",
-                                 fillcolor=f"rgba(31,78,156,{alpha})", line={"width": 0}, hoverinfo="skip",
+                                 fillcolor=primary_tint(alpha), line={"width": 0}, hoverinfo="skip",
                                  name=label, legendgroup=label))
     fig.add_trace(go.Scatter(
         x=hx, y=history["value"], mode="lines+markers", name=f"{name}（{period_name}）",

@@ -12,12 +12,12 @@ from functools import lru_cache
 import pandas as pd
 import plotly.io as pio
 
-from components.theme import MUTED, PRIMARY
+from components.theme import MUTED, PRIMARY, RAG_COLOURS, TEAL
 from metrics.format import fmt_value
 
 # one colour per phase, shared by the funnel and the Gantt (逾期 is the alarm colour)
-STATUS_COLOURS = {"前期": "#9aa5b1", "未开工": "#e0b13e", "建设中": PRIMARY, "试运行": "#2a9d8f",
-                  "已验收": "#2e8b57", "逾期": "#d64541", "已终止": "#c5cbd3"}
+STATUS_COLOURS = {"前期": RAG_COLOURS[None], "未开工": "#e0b13e", "建设中": PRIMARY, "试运行": TEAL,
+                  "已验收": RAG_COLOURS["green"], "逾期": RAG_COLOURS["red"], "已终止": "#c5cbd3"}
 TERMINATED = "终止（另计）"
 
 
@@ -81,7 +81,7 @@ def create_split_bars(split: pd.DataFrame, *, title: str, selected: str | None =
     hover = _both(split["count"], split["budget"])
     members = split["member"].tolist()
     data = []
-    for axis, field, unit, colour in (("", "count", "个", PRIMARY), ("2", "budget", "万元", "#2a9d8f")):
+    for axis, field, unit, colour in (("", "count", "个", PRIMARY), ("2", "budget", "万元", TEAL)):
         values = [float(v) for v in split[field]]
         data.append({
             "type": "bar", "orientation": "h", "x": values, "y": members, "xaxis": f"x{axis}", "yaxis": f"y{axis}",

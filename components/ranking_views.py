@@ -10,10 +10,11 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.maps import create_choropleth
-from components.theme import ACCENT, MUTED, PRIMARY
+from components.theme import ACCENT, INK, MUTED, PRIMARY, primary_tint
 from metrics.format import DASH, fmt_value
 
-_LOW, _HIGH = (243, 247, 253), (31, 78, 156)  # the ends of the map's blue scale
+_LOW = (243, 247, 253)  # the light end of the blue scale; the dark end is the primary colour
+_HIGH = tuple(int(PRIMARY[i:i + 2], 16) for i in (1, 3, 5))
 
 
 def heat_style(score) -> dict:
@@ -22,7 +23,7 @@ def heat_style(score) -> dict:
         return {"backgroundColor": "#f5f6f8", "color": MUTED}
     t = min(max(float(score), 0.0), 100.0) / 100
     rgb = tuple(round(a + (b - a) * t) for a, b in zip(_LOW, _HIGH, strict=True))
-    return {"backgroundColor": f"rgb{rgb}", "color": "#ffffff" if t > 0.6 else "#1d2733"}
+    return {"backgroundColor": f"rgb{rgb}", "color": "#ffffff" if t > 0.6 else INK}
 
 
 def fmt_points(change) -> str:
@@ -104,7 +105,7 @@ def create_radar(focus_row: dict, average: dict, dims: list[dict], *, focus_name
     ))
     fig.add_trace(go.Scatterpolar(
         r=closed(mine), theta=names + names[:1], name=focus_name, fill="toself",
-        line={"color": PRIMARY}, fillcolor="rgba(31,78,156,0.18)",
+        line={"color": PRIMARY}, fillcolor=primary_tint(0.18),
         text=[fmt_value(x, "分") for x in closed(mine)],
         hovertemplate=f"%{{theta}}<br>{focus_name}：%{{text}}<extra></extra>",
     ))

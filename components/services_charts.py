@@ -6,10 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components.theme import ACCENT, INK, PRIMARY
+from components.theme import ACCENT, COLORWAY, INK
 from metrics.format import fmt_value
 
-CATEGORY_COLOURS = {"咨询": PRIMARY, "求助": "#2a9d8f", "投诉": ACCENT, "举报": "#8e6fbf", "建议": "#e9c46a"}
+CATEGORY_COLOURS = dict(zip(("咨询", "投诉", "求助", "建议", "举报"), COLORWAY, strict=False))  # the template's order
 
 
 def highlight_region(fig: go.Figure, code: str) -> go.Figure:

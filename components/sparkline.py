@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc
 
-from components.theme import RAG_COLOURS, fast_figure
+from components.theme import RAG_COLOURS, fast_figure, primary_tint
 
 
 def create_sparkline(values: list[float | None], *, rag: str | None = None) -> dcc.Graph:
@@ -12,7 +12,7 @@ def create_sparkline(values: list[float | None], *, rag: str | None = None) -> d
     colour = RAG_COLOURS.get(rag, RAG_COLOURS[None])
     fig = fast_figure(
         [{"type": "scatter", "y": list(values), "mode": "lines", "line": {"color": colour, "width": 2},
-          "hoverinfo": "skip", "connectgaps": False, "fill": "tozeroy", "fillcolor": "rgba(31,78,156,0.06)"}],
+          "hoverinfo": "skip", "connectgaps": False, "fill": "tozeroy", "fillcolor": primary_tint(0.06)}],
         {"template": {}, "height": 36, "margin": {"l": 0, "r": 0, "t": 2, "b": 2}, "showlegend": False,
          "xaxis": {"visible": False}, "yaxis": {"visible": False}},
     )

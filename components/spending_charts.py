@@ -13,24 +13,19 @@ import pandas as pd
 from dash import html
 
 from components.cards import create_kpi_card
-from components.theme import ACCENT, PRIMARY, RAG_COLOURS, TEMPLATE
+from components.theme import ACCENT, PRIMARY, RAG_COLOURS, SEQUENTIAL, TEAL, TEMPLATE, primary_tint
+from metrics.display import KpiDisplay
 from metrics.format import fmt_value
-from metrics.freshness import Freshness
 
 MONTHS = [f"{m}月" for m in range(1, 13)]
 # the selected year in the primary colour, earlier years in fading blue-greys
-YEAR_COLOURS = [PRIMARY, "#7fa6dc", "#b3bfcc"]
-KIND_COLOURS = {"建设": PRIMARY, "运维": "#2a9d8f"}
+YEAR_COLOURS = [PRIMARY, SEQUENTIAL[2], "#b3bfcc"]
+KIND_COLOURS = {"建设": PRIMARY, "运维": TEAL}
 
 
-def create_spending_card(result: dict, *, card_id: str, freshness: Freshness | None = None) -> html.Div:
-    """A KPI card with, for budget execution, the gap to 序时进度 in words under the value."""
-    card = create_kpi_card(result, caliber=result["caliber"], source=result["source"],
-                           higher_is_better=result["higher_is_better"], card_id=card_id,
-                           freshness=freshness)
-    if result.get("note"):
-        card.children.insert(2, html.Div(result["note"], className=f"spending-gap spending-gap--{result['rag']}"))
-    return card
+def create_spending_card(kpi: KpiDisplay, *, card_id: str) -> html.Div:
+    """A KPI card with, for a KPI against 序时进度, the gap to it in words under the value."""
+    return create_kpi_card(kpi, card_id=card_id, note=kpi.target_kind == "time_progress")
 
 
 @cache
@@ -100,7 +95,7 @@ def _forecast_traces(current: pd.DataFrame, forecast: pd.DataFrame, year: int) -
     traces = []
     for lo, hi, alpha, name in (("lo95", "hi95", 0.12, "95% 区间"), ("lo80", "hi80", 0.22, "80% 区间")):
         traces.append({"type": "scatter", "mode": "lines", "x": x + x[::-1], "y": joined(hi) + joined(lo)[::-1],
-                       "fill": "toself", "fillcolor": f"rgba(31,78,156,{alpha})", "line": {"width": 0},
+                       "fill": "toself", "fillcolor": primary_tint(alpha), "line": {"width": 0},
                        "hoverinfo": "skip", "name": name})
     traces.append({"type": "scatter", "mode": "lines", "x": x, "y": joined("mean"), "name": f"{year}年预测",
                    "line": {"color": YEAR_COLOURS[0], "dash": "dash", "width": 2},

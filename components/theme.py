@@ -1,18 +1,30 @@
-"""Colours and the Plotly template of the light cockpit theme."""
+"""The Plotly template of the light cockpit theme, built from the colour tokens
+(``palette/tokens.toml``, theme ``light``): the pages' CSS variables come from the same file."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
-PRIMARY = "#1f4e9c"
-ACCENT = "#c8102e"
-INK = "#1d2733"
-MUTED = "#6b7785"
-GRID = "#e6eaf0"
-RAG_COLOURS = {"green": "#2e8b57", "amber": "#e6a23c", "red": "#d64541", None: "#9aa5b1"}
-SEQUENTIAL = ["#e8f0fb", "#b9cfee", "#7fa6dc", "#4a7cc4", "#1f4e9c", "#12336b"]
-FONT_FAMILY = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+from palette import load_palette, rgba
+
+LIGHT = load_palette().light
+PRIMARY = LIGHT["primary"]
+ACCENT = LIGHT["accent"]
+INK = LIGHT["ink"]
+MUTED = LIGHT["muted"]
+GRID = LIGHT["grid"]
+TEAL = LIGHT["teal"]
+RAG_COLOURS = {rag: LIGHT.rag(rag) for rag in ("green", "amber", "red")} | {None: LIGHT.rag(None)}
+SEQUENTIAL = list(LIGHT.list("sequential"))
+COLORWAY = list(LIGHT.list("colorway"))
+FONT_FAMILY = load_palette().fonts["sans"]
+
+
+def primary_tint(alpha: float) -> str:
+    """The primary colour at ``alpha``: forecast bands, sparkline fills."""
+    return rgba(PRIMARY, alpha)
+
 
 GRAPH_CONFIG = {"locale": "zh-CN", "displaylogo": False,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -20,7 +32,7 @@ GRAPH_CONFIG = {"locale": "zh-CN", "displaylogo": False,
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font={"family": FONT_FAMILY, "color": INK, "size": 13},
-        colorway=[PRIMARY, ACCENT, "#2a9d8f", "#e9c46a", "#8e6fbf", "#f4a261", "#5c7c99"],
+        colorway=COLORWAY,
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         margin={"l": 48, "r": 16, "t": 36, "b": 40},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import ACCENT, PRIMARY
+from components.theme import ACCENT, PRIMARY, primary_tint
 from metrics.format import fmt_value
 
 
@@ -36,7 +36,7 @@ def create_trend(
         fx = forecast.index.to_timestamp() if isinstance(forecast.index, pd.PeriodIndex) else forecast.index
         for lo, hi, alpha, label in (("lo95", "hi95", 0.12, "95% 区间"), ("lo80", "hi80", 0.22, "80% 区间")):
             fig.add_trace(go.Scatter(x=list(fx) + list(fx[::-1]), y=list(forecast[hi]) + list(forecast[lo][::-1]),
-                                     mode="lines", fill="toself", fillcolor=f"rgba(31,78,156,{alpha})",
+                                     mode="lines", fill="toself", fillcolor=primary_tint(alpha),
                                      line={"width": 0}, hoverinfo="skip", name=label))
         fig.add_trace(go.Scatter(x=fx, y=forecast["mean"], mode="lines", name="预测",
                                  line={"color": PRIMARY, "dash": "dash", "width": 2},

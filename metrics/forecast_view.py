@@ -13,6 +13,7 @@ import pandas as pd
 from data.scope import Scope
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import page_context
+from metrics.display import pace_texts
 from metrics.engine import kpi_series
 from metrics.forecasting import kpi_attainment, kpi_forecast, kpi_shape, year_end_target
 from metrics.format import fmt_value
@@ -116,29 +117,9 @@ def backtest_summary(bt: dict | None, horizon: int) -> dict:
             "coverage95": e.get("coverage95"), "origins": len(bt["origins"]), "text": text}
 
 
-def _needed_text(a: dict, unit: str, name: str) -> str:
-    status = a.get("needed_status")
-    if status == "no_target":
-        return f"{name}未设定年度目标，仅作趋势预测"
-    if status == "complete":
-        return f"{a['year']}年数据已全部报送，年底值已确定"
-    if status == "secured":
-        return "目标已确保：今后各月即使为最低值也能达标"
-    if status == "impossible":
-        return "今后各月即使达到最高值，年底也无法达到目标"
-    if status == "met":
-        return f"已达到目标（当前 {fmt_value(a['current'], unit)}），今后需保持"
-    v, kind = a.get("needed"), a.get("needed_kind")
-    if v is None:
-        return "—"
-    if kind == "monthly_rate":
-        return f"今后每月需达到 {fmt_value(v, unit)}"
-    if kind == "monthly_share":
-        return f"今后每月需完成年度预算的 {v:.1f}%"
-    if kind == "monthly_flow":
-        return f"今后每月需达到 {fmt_value(v, unit)}"
-    step = f"{abs(v):.1f} 个百分点" if unit == "%" else fmt_value(abs(v), unit, digits=1)
-    return f"今后每月需{'提高' if v > 0 else '降低'} {step}"
+def _needed_text(a: dict, unit: str) -> str:
+    """The pace needed, in the display model's wording (the briefing says the same)."""
+    return pace_texts(a.get("needed_status"), a.get("needed"), a.get("needed_kind"), unit)[0]
 
 
 def what_if_unit(kpi_id: str) -> str:
@@ -220,7 +201,7 @@ def _attainment_texts(a: dict, unit: str, name: str) -> dict:
                 f"{fmt_value(hi, unit)}；95% 区间 {fmt_value(lo95, unit)}～{fmt_value(hi95, unit)}）")
     if a["months_remaining"] == 0:
         expected = f"{year}年底实际 {fmt_value(a['expected'], unit)}"
-    return {"probability_text": prob, "expected_text": expected, "needed_text": _needed_text(a, unit, name),
+    return {"probability_text": prob, "expected_text": expected, "needed_text": _needed_text(a, unit),
             "target_text": target_text,
             "remaining_text": (f"距{year}年底还有 {a['months_remaining']} 个月"
                                f"（当前 {fmt_value(a['current'], unit)}）")}

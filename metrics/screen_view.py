@@ -19,13 +19,15 @@ from data.scope import Scope
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
+from metrics.display import KpiDisplay, kpi_display, replace_freshness, time_progress_gap_text
 from metrics.engine import kpi_series
-from metrics.format import as_number, fmt_change, fmt_target, fmt_value, rag_label
+from metrics.format import DASH, as_number, fmt_value
 from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
 from metrics.periods import add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region
-from metrics.spending_view import execution_curves, gap_text, time_progress_line
+from metrics.spending_view import execution_curves, time_progress_line
+from palette import load_palette
 
 # panel sets: which KPI the map, ranking and trend are about (the ribbon, alerts, funnel and
 # spending panels are the same in every set)
@@ -45,6 +47,7 @@ FORECAST_HORIZON = 6
 TICKER_LIMIT = 30
 # the KPIs whose families feed the funnel (the project register) and the spending curve
 PANEL_FRESHNESS_KPIS = ("project_count", "budget_execution_rate")
+SPENDING_KPI = "budget_execution_rate"  # the spending panel's figures are its card's
 # the funnel's twelve lifecycle stages read as six phases from five metres
 FUNNEL_PHASES = (
     ("申报论证", ("applied", "assessed", "joint_reviewed")),
@@ -152,21 +155,17 @@ def _month_label(ym: str) -> str:
     return f"{int(y)}年{int(m)}月"
 
 
-def _card(c: dict) -> dict:
-    change = _clean(c["yoy_change"] if c["period"] != "month" else c["mom_change"])
-    if change is not None:
-        change = round(change, 1)  # as printed: a change that rounds to 0.0 is 持平, not ▼ 0.0
-    kpi = load_catalogue().kpi(c["kpi_id"])
+def _card(d: KpiDisplay) -> dict:
+    """A ribbon card as JSON: the display model's texts and tokens, verbatim (the wall shows
+    one change: 同比 for 累计, 环比 for a month)."""
+    ch = d.change
     return {
-        "kpi": c["kpi_id"], "name": c["name"], "unit": c["unit"], "value": _clean(c["value"]),
-        "value_text": fmt_value(c["value"], c["unit"]), "target": _clean(c["target"]),
-        "target_text": fmt_value(c["target"], c["unit"]) if _clean(c["target"]) is not None else "—",
-        "rag": c["rag"], "rag_label": rag_label(c["rag"]),
-        "change": change, "change_text": "持平" if change == 0 else fmt_change(change, c["change_unit"]),
-        # green when the change goes the KPI's good way (fewer overdue projects is good)
-        "change_good": None if not change else (change > 0) == kpi.higher_is_better,
-        "change_name": "同比" if c["period"] != "month" else "环比",
-        "period_name": c["period_name"], "period_label": c["period_label"],
+        "kpi": d.kpi_id, "name": d.name, "unit": d.unit, "value": d.value, "value_text": d.value_text,
+        "target": d.target, "target_text": d.target_text, "rag": d.rag, "rag_label": d.rag_label,
+        "rag_token": d.rag_token, "change": ch.shown, "change_text": ch.text, "change_tone": ch.tone,
+        "change_good": {"good": True, "bad": False}.get(ch.tone), "change_name": ch.name,
+        "period_name": d.period_name, "period_label": d.period_label,
+        "fresh_text": d.fresh_text, "late": d.late, "late_text": d.late_text,
     }
 
 
@@ -197,10 +196,13 @@ def _trend(kpi, region: str, month, scope: Scope) -> dict:
 
 
 def _alerts(ov: dict) -> list[dict]:
-    """The ticker: red KPIs first, then project-rule alerts (longest overdue first)."""
+    """The ticker: red KPIs first (value and target as their display models say them), then
+    project-rule alerts (longest overdue first)."""
     out = []
     for c in ov["red_kpis"]:
-        out.append({"kind": "kpi", "text": f"{c['name']} {fmt_value(c['value'], c['unit'])}{_target_words(c)}"})
+        d = kpi_display(c)
+        target = "" if d.target_kind == "none" else f"（{d.target_text}）"
+        out.append({"kind": "kpi", "text": f"{d.name} {d.value_text}{target}"})
     for a in ov["top_alerts"].to_dict("records"):
         days = _clean(a.get("days_over"))
         over = f"，超期 {int(days)} 天" if days is not None else ""
@@ -208,34 +210,27 @@ def _alerts(ov: dict) -> list[dict]:
     return out[:TICKER_LIMIT]
 
 
-def _target_words(c: dict) -> str:
-    words = fmt_target(c["kpi_id"], c["target"], c["unit"])
-    return "" if words is None else (f"（{words}）" if words.endswith("清零") else f"，{words}")
-
-
-def _spending(region: str, month, scope: Scope) -> dict:
+def _spending(region: str, month, scope: Scope, budget: KpiDisplay | None) -> dict:
+    """This year's execution curve against 序时进度; the figures above it are the budget
+    execution card's display model (rate, 序时进度, the gap in words and its RAG token)."""
     curves = execution_curves(region, month, scope=scope, years=1)
     line = time_progress_line()
-    last = curves.iloc[-1] if len(curves) else None
-    gap = None if last is None else float(last["value"] - last["time_progress"])
     return {"months": curves["month_no"].tolist(), "values": [_clean(v) for v in curves["value"]],
             "progress_months": line["month_no"].tolist(), "progress": [_clean(v) for v in line["value"]],
             "year": int(curves["year"].iloc[-1]) if len(curves) else None,
-            "rate_text": fmt_value(None if last is None else last["value"], "%"),
-            "progress_text": fmt_value(None if last is None else last["time_progress"], "%"),
-            "gap": gap, "gap_text": gap_text(gap)}
+            "rate_text": budget.value_text if budget else fmt_value(None, "%"),
+            "progress_text": budget.target_text if budget else fmt_value(None, "%"),
+            "gap": budget.gap if budget else None,
+            "gap_text": (budget.gap_text if budget and budget.gap_text else time_progress_gap_text(None)),
+            "gap_token": budget.rag_token if budget else "none"}
 
 
 def _freshness(doc: dict, kpi_id: str, today) -> dict:
-    """Each ribbon card's freshness, and the panels' families: the focus KPI's family is said
-    in the header, and every late one is named in the header's mark."""
+    """Each ribbon card, with its family's freshness, and the panels' families: the focus
+    KPI's family is said in the header, and every late one is named in the header's mark."""
     every = family_freshness(today)
-    cards = []
-    for c in doc["cards"]:
-        f = every.get(kpi_family(c["kpi"]))
-        cards.append({**c, "fresh_text": f.text if f else None, "late": bool(f and f.late),
-                      "late_text": f.late_text if f else ""})
-    kpis = [kpi_id, *(c["kpi"] for c in doc["cards"]), *PANEL_FRESHNESS_KPIS]
+    cards = [_card(replace_freshness(d, every.get(kpi_family(d.kpi_id)))) for d in doc["cards"]]
+    kpis = [kpi_id, *(d.kpi_id for d in doc["cards"]), *PANEL_FRESHNESS_KPIS]
     families = [every[n] for n in dict.fromkeys(kpi_family(k) for k in kpis) if n in every]
     late = [f.label for f in families if f.late]
     focus = every.get(kpi_family(kpi_id))
@@ -267,11 +262,13 @@ def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
     ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")
     funnel = stage_funnel(reg.code, month_s, scope=scope).set_index("stage")
     ranking = ov["ranking"].sort_values("rank", na_position="last") if len(ov["ranking"]) else ov["ranking"]
-    return {
+    cards = tuple(kpi_display(c) for c in ov["cards"])  # freshness is added outside the memo
+    budget = next((d for d in cards if d.kpi_id == SPENDING_KPI), None)
+    doc = {
         "region": reg.code, "region_name": reg.name, "level": reg.level, "province": ov["province"],
         "month": month_s, "as_of": ov["as_of"], "as_of_label": _month_label(ov["as_of"]),
         "period_label": ov["period_label"],
-        "cards": [_card(c) for c in ov["cards"]],
+        "cards": cards,
         "kpi": {"id": kpi.id, "name": kpi.name, "unit": kpi.unit, "higher_is_better": kpi.higher_is_better,
                 "period_label": ranking["period_label"].iloc[0] if len(ranking) else ov["period_label"]},
         "map": {"level": ov["map_level"], "parent": ov["map_parent"], "title": ov["map_title"],
@@ -280,14 +277,45 @@ def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
                 "values": [_clean(v) for v in ov["map"]["value"]] if len(ov["map"]) else []},
         "ranking": {"title": ov["ranking_title"], "rows": [
             {"code": r["region_code"], "name": r["region_name"], "value": _clean(r["value"]),
-             "value_text": fmt_value(r["value"], kpi.unit), "rank": _clean(r.get("rank")), "rag": r.get("rag")}
+             "value_text": fmt_value(r["value"], kpi.unit), "rank": _clean(r.get("rank")),
+             "rank_text": DASH if _clean(r.get("rank")) is None else str(int(r["rank"])), "rag": r.get("rag")}
             for r in ranking.to_dict("records")]},
         "trend": _trend(kpi, reg.code, m, scope),
         "alerts": _alerts(ov),
         "alert_counts": {"kpi": len(ov["red_kpis"]), "project": int(ov["alert_summary"]["count"].sum())},
         "funnel": [{"label": name, "stages": "、".join(funnel.loc[list(stages), "label"]),
                     "count": int(funnel.loc[list(stages), "count"].sum()),
+                    "count_text": f"{int(funnel.loc[list(stages), 'count'].sum())} 个",
                     "budget": float(funnel.loc[list(stages), "budget"].sum())} for name, stages in FUNNEL_PHASES],
         "terminated": int(funnel.loc["terminated", "count"]) if "terminated" in funnel.index else 0,
-        "spending": _spending(reg.code, month_s, scope),
+        "spending": _spending(reg.code, month_s, scope, budget),
+        "palette": _palette(),
+    }
+    return {**doc, "titles": _titles(doc)}
+
+
+def _palette() -> dict:
+    """The wall's colours (palette/tokens.toml, theme ``screen``) and its font, for its charts."""
+    p = load_palette()
+    return {**p.screen.to_dict(), "font": p.fonts["sans"]}
+
+
+def _titles(doc: dict) -> dict:
+    """Every heading and caption of the wall, worded here so the client only places text."""
+    first = doc["cards"][0] if doc["cards"] else None
+    funnel_total = sum(p["count"] for p in doc["funnel"])
+    terminated = f"（另终止 {doc['terminated']}）" if doc["terminated"] else ""
+    counts = doc["alert_counts"]
+    year = doc["spending"]["year"]
+    return {
+        "screen": f"{doc['region_name']}数字政府建设运行监测",
+        "as_of": f"数据截至 {doc['as_of_label']}",
+        "cards": f"指标卡为{first.period_label}{first.period_name}，箭头为{first.change.name}" if first else "",
+        "trend": f"{doc['kpi']['name']}走势与预测（{doc['trend']['name']}）",
+        "funnel": f"项目全周期 {funnel_total} 个{terminated}",
+        "map": f"{doc['map']['title']} · {doc['kpi']['name']}（{doc['kpi']['period_label']}）",
+        "ranking": f"{doc['ranking']['title']} · {doc['kpi']['name']}",
+        "alerts": f"预警播报 · 红色指标 {counts['kpi']} 项 · 项目预警 {counts['project']} 条",
+        "alerts_none": "当前无红色指标和项目预警",
+        "spending": "预算执行与序时进度" + (f"（{year}年累计）" if year else ""),
     }

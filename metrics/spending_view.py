@@ -14,7 +14,9 @@ from data.scope import Scope, require
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.compile import named_sql
+from metrics.display import time_progress_gap_text
 from metrics.engine import PP, compute, kpi_breakdown, kpi_series, rag_status
+from metrics.format import RAG_LABELS
 from metrics.periods import Window, label, parse_month, period_name, time_progress
 from metrics.regions import as_of, get_region, visible_children
 
@@ -25,7 +27,6 @@ SPLITS = {"dept_code": "部门", "fund_source": "资金来源", "kind": "类别"
 FUND_SOURCES = ["中央", "省级", "市级", "县级", "社会资本"]
 CURVE_YEARS = 3
 SHOW_OPTIONS = ("below", "all")
-_RAG_LABELS = {"green": "达标", "amber": "预警", "red": "未达标"}
 
 
 class SpendingInputError(ValueError):
@@ -40,15 +41,6 @@ def _month_end(month) -> date:
 def _ytd_window(month) -> Window:
     end = _month_end(month)
     return Window(end.replace(month=1), end)
-
-
-def gap_text(gap: float | None) -> str:
-    """低于序时进度 12.4 个百分点 / 高于序时进度 3.0 个百分点 / 与序时进度持平."""
-    if gap is None or pd.isna(gap):
-        return "与序时进度差：—"
-    if round(gap, 1) == 0:
-        return "与序时进度持平"
-    return f"{'低于' if gap < 0 else '高于'}序时进度 {abs(gap):.1f} {PP}"
 
 
 @memo()
@@ -93,7 +85,6 @@ def spending_cards(region: str, month, *, scope: Scope, dept: str | None = None)
             "period_label": label("ytd", window), "change_unit": PP if kpi.is_rate else "%",
             "as_of": last.strftime("%Y-%m"), "caliber": kpi.caliber, "source": kpi.source,
             "higher_is_better": kpi.higher_is_better,
-            "note": gap_text(row["gap"]) if kpi.id == "budget_execution_rate" else None,
         })
     return out
 
@@ -140,7 +131,7 @@ def execution_split(region: str, month, dim: str, *, scope: Scope, dept: str | N
         "gap": df["gap"].astype(float), "rag": df["rag"],
     })
     out = out[(out["budget"] > 0) | (out["paid"] > 0)]
-    out["note"] = [gap_text(g) for g in out["gap"]]
+    out["note"] = [time_progress_gap_text(g) for g in out["gap"]]
     if dim == "fund_source":  # the fiscal order 中央 → 社会资本, not the code order
         out = out.assign(_o=out["member"].map({m: i for i, m in enumerate(FUND_SOURCES)})).sort_values("_o")
         return out.drop(columns="_o").reset_index(drop=True)
@@ -167,7 +158,7 @@ def region_execution(region: str, month, *, scope: Scope, dept: str | None = Non
     out["execution"] = out["region_code"].map(wide["budget_execution_rate"]).astype(float)
     out["gap"] = out["region_code"].map(wide["execution_gap_pp"]).astype(float)
     out["rag"] = out["region_code"].map(rags)
-    out["rag_label"] = out["rag"].map(_RAG_LABELS)
+    out["rag_label"] = out["rag"].map(RAG_LABELS)
     return out.sort_values(["gap", "region_code"], na_position="last").reset_index(drop=True)[cols]
 
 
@@ -180,7 +171,7 @@ def unit_execution(region: str, month, *, scope: Scope, dept: str | None = None)
     df = _rows("spending_units.sql", scope, region=region, month_end=window.end, dept=dept,
                time_progress=time_progress(window))
     df["rag"] = _gap_rags(df["gap"])
-    df["rag_label"] = df["rag"].map(_RAG_LABELS)
+    df["rag_label"] = df["rag"].map(RAG_LABELS)
     df["region_label"] = [f"{c} {n}" if isinstance(c, str) and c != n else n
                           for c, n in zip(df["city_name"], df["county_name"], strict=True)]
     return df
@@ -199,7 +190,7 @@ def unit_projects(region: str, month, unit: str, *, scope: Scope, dept: str | No
     df = _rows("spending_unit_projects.sql", scope, region=region, month_end=window.end, unit=unit, dept=dept,
                time_progress=time_progress(window))
     df["rag"] = _gap_rags(df["gap"])
-    df["rag_label"] = df["rag"].map(_RAG_LABELS)
+    df["rag_label"] = df["rag"].map(RAG_LABELS)
     return df
 
 

@@ -17,8 +17,8 @@ from data.geo import geojson
 from metrics.access import visible_kpis
 from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
+from metrics.display import kpi_display, kpi_display_fresh
 from metrics.errors import user_message
-from metrics.freshness import kpi_freshness
 from metrics.regions import region_tree
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
@@ -40,9 +40,7 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
     cat = load_catalogue()
     k = cat.kpi(data["kpi"])
     cards = [
-        create_kpi_card(r, caliber=cat.kpi(r["kpi_id"]).caliber, source=cat.kpi(r["kpi_id"]).source,
-                        higher_is_better=cat.kpi(r["kpi_id"]).higher_is_better, series=r["spark"],
-                        card_id=f"overview-card-{r['kpi_id']}", freshness=kpi_freshness(r["kpi_id"]))
+        create_kpi_card(kpi_display_fresh(r), series=r["spark"], card_id=f"overview-card-{r['kpi_id']}")
         for r in data["cards"]
     ]
     if data["map"].empty or data["map"]["value"].isna().all():
@@ -78,8 +76,9 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
                                   html.Div(map_view, id="overview-map")], className="panel panel--map"),
                     html.Section([html.H3(f"{data['ranking_title']} · {k.name}（{data['period_name']}）"),
                                   html.Div(rank_view, id="overview-ranking")], className="panel panel--rank"),
-                    html.Section([html.H3("预警"), create_alert_list(data["red_kpis"], data["alert_summary"],
-                                                                    data["top_alerts"], prefix="overview")],
+                    html.Section([html.H3("预警"), create_alert_list(
+                        [kpi_display(r) for r in data["red_kpis"]], data["alert_summary"], data["top_alerts"],
+                        prefix="overview")],
                                  className="panel panel--alerts"),
                 ],
                 className="panel-row panel-row--three",

@@ -16,9 +16,8 @@ from components.session import viewer_scope
 from components.shell import click_graph, create_error_page, create_page_top, url_param
 from components.tables import create_grid, number_column
 from components.theme import GRAPH_CONFIG
-from metrics.catalogue import load_catalogue
+from metrics.display import kpi_display_fresh
 from metrics.errors import user_message
-from metrics.freshness import kpi_freshness
 from metrics.projects_view import ProjectsInputError, project_detail, projects_view
 from metrics.rules import BREACH
 
@@ -36,10 +35,7 @@ def _href(state: dict, **changes) -> str:
 
 
 def _cards(data: dict) -> html.Div:
-    cat = load_catalogue()
-    return html.Div([create_kpi_card(c, caliber=cat.kpi(c["kpi_id"]).caliber, source=cat.kpi(c["kpi_id"]).source,
-                                     higher_is_better=cat.kpi(c["kpi_id"]).higher_is_better,
-                                     card_id=f"projects-card-{c['kpi_id']}", freshness=kpi_freshness(c["kpi_id"]))
+    return html.Div([create_kpi_card(kpi_display_fresh(c), card_id=f"projects-card-{c['kpi_id']}")
                      for c in data["cards"]],
                     className="kpi-grid projects-cards", id="projects-cards")
 

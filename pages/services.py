@@ -21,9 +21,9 @@ from components.theme import GRAPH_CONFIG
 from components.trends import create_trend
 from data.geo import geojson
 from metrics.catalogue import load_catalogue
+from metrics.display import kpi_display_fresh
 from metrics.errors import user_message
 from metrics.format import fmt_value
-from metrics.freshness import kpi_freshness
 from metrics.services_view import DEFAULT_KPI, FLAGS, ServicesInputError, services_data
 
 dash.register_page(__name__, path="/services", name="政务服务", title="政务服务 · 领导驾驶舱", order=1)
@@ -67,7 +67,7 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
             *create_page_top(PREFIX, "政务服务", data, state, extra_controls=[kpi_select]),
             _filters(data, state),
             html.Div([_map_panel(data, k), _trend_panel(data, k, show_fc)], className="services-row services-row--a"),
-            html.Div([_dept_panel(data, k), _hotline_panel(data, cat)], className="services-row services-row--b"),
+            html.Div([_dept_panel(data, k), _hotline_panel(data)], className="services-row services-row--b"),
             html.Div([_items_panel(data), _item_panel(data, cat, state)], className="services-row services-row--c"),
         ],
         className="page services-page",
@@ -155,15 +155,12 @@ def _dept_panel(data: dict, k) -> html.Section:
     return html.Section([html.H3(title), html.Div(view, id=f"{PREFIX}-depts")], className="panel services-panel--depts")
 
 
-def _hotline_panel(data: dict, cat) -> html.Section:
+def _hotline_panel(data: dict) -> html.Section:
     hot = data["hotline"]
     title = f"12345 政务服务便民热线 · {data['region_name']}"
     if hot["denied"]:
         return html.Section([html.H3(title), create_empty(hot["denied"])], className="panel services-panel--hotline")
-    cards = [create_kpi_card(r, caliber=cat.kpi(r["kpi_id"]).caliber, source=cat.kpi(r["kpi_id"]).source,
-                             higher_is_better=cat.kpi(r["kpi_id"]).higher_is_better,
-                             card_id=f"{PREFIX}-hotline-{r['kpi_id']}-{r['period']}",
-                             freshness=kpi_freshness(r["kpi_id"]))
+    cards = [create_kpi_card(kpi_display_fresh(r), card_id=f"{PREFIX}-hotline-{r['kpi_id']}-{r['period']}")
              for r in hot["cards"]]
     cats = hot["categories"]
     if cats.empty:

@@ -22,9 +22,9 @@ from components.spending_charts import (
 from components.tables import LOCALE_TEXT, create_grid, number_column
 from components.theme import GRAPH_CONFIG
 from metrics.dashboard import page_context
+from metrics.display import kpi_display_fresh
 from metrics.errors import user_message
 from metrics.format import fmt_value
-from metrics.freshness import kpi_freshness
 from metrics.spending_view import SpendingInputError, execution_forecast, spending_page
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
@@ -73,8 +73,8 @@ def layout(region: str | None = None, month: str | None = None, dept: str | None
         [
             *create_page_top("spending", TITLE, ctx, state, extra_controls=[show_control], period_control=False),
             _chips(data),
-            html.Div([create_spending_card(c, card_id=f"spending-card-{c['kpi_id']}",
-                                           freshness=kpi_freshness(c["kpi_id"])) for c in data["cards"]],
+            html.Div([create_spending_card(kpi_display_fresh(c), card_id=f"spending-card-{c['kpi_id']}")
+                      for c in data["cards"]],
                      className="kpi-grid spending-cards", id="spending-cards"),
             html.Div([_curve_panel(data), _fund_kind_panel(data)], className="spending-row spending-row--top"),
             html.Div([_dept_panel(data), _regions_panel(data, ctx)], className="spending-row spending-row--mid"),

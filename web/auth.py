@@ -124,7 +124,8 @@ def _forbidden(message: str) -> Response:
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} · 领导驾驶舱</title>
-<link rel="stylesheet" href="/assets/cockpit.css"><link rel="stylesheet" href="/assets/account.css"></head>
+<link rel="stylesheet" href="/assets/tokens.css"><link rel="stylesheet" href="/assets/cockpit.css">
+<link rel="stylesheet" href="/assets/account.css"></head>
 <body class="login-body"><div class="app">
 <header class="app-header"><div class="brand"><span class="brand-title">领导驾驶舱</span>
 <span class="brand-sub">数字政府建设运行监测</span></div></header>

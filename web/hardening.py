@@ -245,7 +245,7 @@ def _wants_json() -> bool:
 
 _PAGE = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{status} · 领导驾驶舱</title>
-<link rel="stylesheet" href="/assets/cockpit.css"></head>
+<link rel="stylesheet" href="/assets/tokens.css"><link rel="stylesheet" href="/assets/cockpit.css"></head>
 <body><div class="app"><header class="app-header"><div class="brand"><span class="brand-title">领导驾驶舱</span>
 <span class="brand-sub">数字政府建设运行监测</span></div></header>
 <main class="app-main"><div class="page"><h2>{title}</h2><div class="error-banner">{message}</div>

@@ -1,16 +1,16 @@
 /* 数据大屏 client. Keeps the rotation state here, polls /api/screen, and redraws in place:
    text by textContent on elements made once, charts by Plotly.react on the same divs, so a
    refresh neither flashes nor grows the DOM. When the server is away the screen keeps its
-   last data, shows 重新连接中… and retries with backoff until it answers again. */
+   last data, shows 重新连接中… and retries with backoff until it answers again.
+   Every word, number and colour comes from the server: texts from the display model
+   (metrics/display.py via metrics/screen_view.py), colours from doc.palette (palette/tokens.toml);
+   this file only places them. */
 (function () {
   'use strict';
 
   var CFG = JSON.parse(document.getElementById('screen-config').textContent);
   var BASE_W = 1920, BASE_H = 1080, TICKER_ROWS = 4, TICKER_STEP_MS = 4000, RANK_SLOTS = 11;
   var FETCH_TIMEOUT_MS = 15000, RETRY_MIN_MS = 1000, RETRY_MAX_MS = 10000;
-  var FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif";
-  var INK = '#b9d4f5', GRID = 'rgba(120, 170, 255, 0.14)', CYAN = '#36cfff', AMBER = '#ffc53d';
-  var RAG = { green: '#52c41a', amber: '#faad14', red: '#ff4d4f' };
   var PLOT_CONFIG = { displayModeBar: false, staticPlot: true, responsive: false, locale: 'zh-CN' };
   // a MapLibre style with no tiles, glyphs or sprites: nothing to fetch, the panel shows through
   var MAP_STYLE = { version: 8, sources: {}, layers: [
@@ -56,13 +56,13 @@
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function monthDate(ym) { return ym + '-01'; }
 
-  function baseLayout(node, extra) {
+  function baseLayout(node, P, extra) {
     var s = size(node);
     var layout = {
       width: s.width, height: s.height, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
-      font: { family: FONT, size: 24, color: INK }, margin: { l: 80, r: 16, t: 8, b: 40 }, showlegend: false,
-      xaxis: { gridcolor: GRID, linecolor: 'rgba(120,170,255,0.4)', tickfont: { size: 24 }, zeroline: false },
-      yaxis: { gridcolor: GRID, linecolor: 'rgba(120,170,255,0.4)', tickfont: { size: 24 }, zeroline: false }
+      font: { family: P.font, size: 24, color: P.ink }, margin: { l: 80, r: 16, t: 8, b: 40 }, showlegend: false,
+      xaxis: { gridcolor: P.grid, linecolor: P.axis, tickfont: { size: 24 }, zeroline: false },
+      yaxis: { gridcolor: P.grid, linecolor: P.axis, tickfont: { size: 24 }, zeroline: false }
     };
     Object.keys(extra || {}).forEach(function (k) {
       layout[k] = (layout[k] && typeof layout[k] === 'object' && !Array.isArray(layout[k]))
@@ -91,18 +91,17 @@
     }
     cards.forEach(function (c, i) {
       var card = el.ribbon.children[i];
-      cls(card, 'scr-card ' + (c.rag || 'none'));
+      cls(card, 'scr-card ' + c.rag_token);
       card.dataset.kpi = c.kpi;
       text(card.children[0], c.name);
       text(card.children[1], c.value_text);
-      text(card.children[2], '目标 ' + c.target_text);
+      text(card.children[2], c.target_text);
       var change = card.children[3], rag = card.children[4];
-      // the sign as an arrow; 同比 (or 环比) is said once, in the header
-      var arrow = c.change === null ? '' : (c.change > 0 ? '▲' : (c.change < 0 ? '▼' : ''));
-      text(change, arrow + c.change_text.replace(/^[+−±]/, '').replace(' 个百分点', '个百分点'));
-      cls(change, 'scr-card-change ' + (c.change_good === true ? 'good' : (c.change_good === false ? 'bad' : '')));
+      // 同比 (or 环比) is said once, in the header
+      text(change, c.change_text);
+      cls(change, 'scr-card-change ' + c.change_tone);
       text(rag, c.rag_label);
-      cls(rag, 'scr-rag ' + (c.rag || 'none'));
+      cls(rag, 'scr-rag ' + c.rag_token);
       // 数据未按期更新: the words come from the server (metrics/freshness.py)
       text(card.children[5], c.late_text || '');
       card.children[5].hidden = !c.late;
@@ -114,7 +113,7 @@
 
   function drawFreshness(doc) {
     var f = doc.freshness || {}, focus = f.focus;
-    text(el.asof, focus ? focus.text : '数据截至 ' + doc.as_of_label);
+    text(el.asof, focus ? focus.text : doc.titles.as_of);
     cls(el.asof, 'scr-asof' + (focus && focus.late ? ' late' : ''));
     text(el.late, f.late_text || '');
     el.late.hidden = !f.late_text;
@@ -136,13 +135,13 @@
     var values = rows.map(function (r) { return r.value; }).filter(function (v) { return v !== null; });
     var max = Math.max.apply(null, values.concat([0])), min = Math.min.apply(null, values.concat([0]));
     var span = max - Math.min(min, 0) || 1;
-    text($('scr-ranking-title'), doc.ranking.title + ' · ' + doc.kpi.name);
+    text($('scr-ranking-title'), doc.titles.ranking);
     Array.prototype.forEach.call(el.rank.children, function (li, i) {
       var r = shown[i];
       li.hidden = !r;
       if (!r) { return; }
       cls(li, r.rag || '');
-      text(li.children[0], r.rank === null ? '—' : String(r.rank));
+      text(li.children[0], r.rank_text);
       text(li.children[1], r.name);
       li.children[2].firstChild.style.width = (r.value === null ? 0 : Math.max(2, 100 * (r.value - Math.min(min, 0)) / span)) + '%';
       text(li.children[3], r.value_text);
@@ -153,9 +152,8 @@
     if (!el.ticker.children.length) {
       for (var i = 0; i < TICKER_ROWS; i += 1) { el.ticker.appendChild(document.createElement('li')); }
     }
-    var counts = doc.alert_counts;
-    text($('scr-alerts-title'), '预警播报 · 红色指标 ' + counts.kpi + ' 项 · 项目预警 ' + counts.project + ' 条');
-    var items = doc.alerts.length ? doc.alerts : [{ kind: 'empty', text: '当前无红色指标和项目预警' }];
+    text($('scr-alerts-title'), doc.titles.alerts);
+    var items = doc.alerts.length ? doc.alerts : [{ kind: 'empty', text: doc.titles.alerts_none }];
     if (state.tickerPos >= items.length) { state.tickerPos = 0; }
     Array.prototype.forEach.call(el.ticker.children, function (li, i) {
       var item = items.length > TICKER_ROWS ? items[(state.tickerPos + i) % items.length] : items[i];
@@ -167,25 +165,24 @@
   }
 
   function drawTrend(doc) {
-    var t = doc.trend, k = doc.kpi, f = t.forecast;
+    var t = doc.trend, k = doc.kpi, f = t.forecast, P = doc.palette;
     var x = t.months.map(monthDate);
     var fx = f ? [x[x.length - 1]].concat(f.months.map(monthDate)) : [];
     var lastV = t.values[t.values.length - 1];
     var joint = function (arr) { return f ? [lastV].concat(arr) : []; };
-    text($('scr-trend-title'), k.name + '走势与预测（' + t.name + '）');
+    text($('scr-trend-title'), doc.titles.trend);
     var unit = k.unit === '%' ? '%' : '';
     react(el.trend, [
       { x: fx, y: joint(f ? f.lo80 : []), mode: 'lines', line: { width: 0 }, hoverinfo: 'skip', type: 'scatter' },
       { x: fx, y: joint(f ? f.hi80 : []), mode: 'lines', line: { width: 0 }, fill: 'tonexty',
-        fillcolor: 'rgba(54, 207, 255, 0.22)', name: '预测区间（80%）', type: 'scatter' },
-      { x: x, y: t.targets, mode: 'lines', name: '目标', line: { color: AMBER, width: 3, dash: 'dash' }, type: 'scatter' },
-      { x: x, y: t.values, mode: 'lines', line: { color: 'rgba(54, 207, 255, 0.25)', width: 12 }, hoverinfo: 'skip',
-        type: 'scatter' },
-      { x: x, y: t.values, mode: 'lines+markers', name: '实际', line: { color: CYAN, width: 4 },
-        marker: { size: 7, color: '#e6fbff' }, type: 'scatter' },
-      { x: fx, y: joint(f ? f.mean : []), mode: 'lines', name: '预测', line: { color: '#95de64', width: 4, dash: 'dot' },
+        fillcolor: P.band, name: '预测区间（80%）', type: 'scatter' },
+      { x: x, y: t.targets, mode: 'lines', name: '目标', line: { color: P.target, width: 3, dash: 'dash' }, type: 'scatter' },
+      { x: x, y: t.values, mode: 'lines', line: { color: P.glow, width: 12 }, hoverinfo: 'skip', type: 'scatter' },
+      { x: x, y: t.values, mode: 'lines+markers', name: '实际', line: { color: P.cyan, width: 4 },
+        marker: { size: 7, color: P.marker }, type: 'scatter' },
+      { x: fx, y: joint(f ? f.mean : []), mode: 'lines', name: '预测', line: { color: P.forecast, width: 4, dash: 'dot' },
         type: 'scatter' }
-    ], baseLayout(el.trend, {
+    ], baseLayout(el.trend, P, {
       margin: { l: 78, r: 14, t: 8, b: 40 },
       xaxis: { type: 'date', tickformat: '%Y.%m', nticks: 4 },
       yaxis: { ticksuffix: unit, nticks: 5 }
@@ -193,62 +190,58 @@
   }
 
   function drawFunnel(doc) {
-    var stages = doc.funnel;
-    var total = stages.reduce(function (a, s) { return a + s.count; }, 0);
+    var stages = doc.funnel, P = doc.palette;
     var max = Math.max.apply(null, stages.map(function (s) { return s.count; }).concat([1]));
-    text($('scr-funnel-title'), '项目全周期 ' + total + ' 个' + (doc.terminated ? '（另终止 ' + doc.terminated + '）' : ''));
-    var colours = ['#0958d9', '#1677ff', '#1890ff', '#13a8e8', '#36cfff', '#5cdbd3'];
+    text($('scr-funnel-title'), doc.titles.funnel);
     react(el.funnel, [{
       type: 'funnel', y: stages.map(function (s) { return s.label; }), x: stages.map(function (s) { return s.count; }),
-      text: stages.map(function (s) { return s.count + ' 个'; }), textinfo: 'text', textposition: 'outside',
-      textfont: { size: 24, color: '#e6f4ff' }, outsidetextfont: { size: 24, color: '#e6f4ff' }, cliponaxis: false,
-      marker: { color: colours, line: { color: 'rgba(150, 230, 255, 0.6)', width: 1 } },
-      connector: { fillcolor: 'rgba(54, 207, 255, 0.10)', line: { width: 0 } }, hoverinfo: 'skip'
-    }], baseLayout(el.funnel, {
+      text: stages.map(function (s) { return s.count_text; }), textinfo: 'text', textposition: 'outside',
+      textfont: { size: 24, color: P.title }, outsidetextfont: { size: 24, color: P.title }, cliponaxis: false,
+      marker: { color: P.funnel, line: { color: P['funnel-line'], width: 1 } },
+      connector: { fillcolor: P.connector, line: { width: 0 } }, hoverinfo: 'skip'
+    }], baseLayout(el.funnel, P, {
       margin: { l: 118, r: 10, t: 4, b: 4 },
-      yaxis: { tickfont: { size: 24, color: '#d6e6ff' }, gridcolor: 'rgba(0,0,0,0)' },
+      yaxis: { tickfont: { size: 24, color: P.text }, gridcolor: 'rgba(0,0,0,0)' },
       // room on the right of the widest bar for its label
       xaxis: { visible: false, range: [-0.5 * max, 0.5 * max + 0.42 * max] }, funnelgap: 0.18
     }));
   }
 
   function drawMap(doc) {
-    var m = doc.map, k = doc.kpi;
-    text($('scr-map-title'), m.title + ' · ' + k.name + '（' + k.period_label + '）');
+    var m = doc.map, k = doc.kpi, P = doc.palette;
+    text($('scr-map-title'), doc.titles.map);
     var s = size(el.map);
     // the server's zoom fits 780×520; scale it to this panel (wider in the wide layout)
     var zoom = m.zoom + Math.log(Math.min(s.width / 780, s.height / 520)) / Math.LN2;
-    var scale = k.higher_is_better
-      ? [[0, '#0a2a6b'], [0.5, '#1668dc'], [1, '#5cf2ff']]
-      : [[0, '#5cf2ff'], [0.5, '#1668dc'], [1, '#0a2a6b']];
+    var stops = k.higher_is_better ? P['map-scale'] : P['map-scale'].slice().reverse();
+    var scale = stops.map(function (c, i) { return [i / (stops.length - 1), c]; });
     react(el.map, [{
       type: 'choroplethmap', geojson: m.geojson_url, featureidkey: 'properties.code',
       locations: m.codes, z: m.values, text: m.names, colorscale: scale, hoverinfo: 'skip',
-      marker: { line: { color: 'rgba(160, 235, 255, 0.9)', width: 1.2 }, opacity: 0.92 },
-      colorbar: { thickness: 16, len: 0.7, x: 0.99, tickfont: { size: 24, color: INK }, outlinewidth: 0,
+      marker: { line: { color: P['map-line'], width: 1.2 }, opacity: 0.92 },
+      colorbar: { thickness: 16, len: 0.7, x: 0.99, tickfont: { size: 24, color: P.ink }, outlinewidth: 0,
                   ticksuffix: k.unit === '%' ? '%' : '', nticks: 4 }
-    }], baseLayout(el.map, {
+    }], baseLayout(el.map, P, {
       margin: { l: 0, r: 0, t: 0, b: 0 },
       map: { style: MAP_STYLE, center: m.center, zoom: zoom }
     }));
   }
 
   function drawSpending(doc) {
-    var sp = doc.spending;
-    var gapClass = sp.gap === null ? '' : (sp.gap < -5 ? 'red' : (sp.gap < 0 ? 'amber' : 'green'));
-    text($('scr-spending-title'), '预算执行与序时进度' + (sp.year ? '（' + sp.year + '年累计）' : ''));
+    var sp = doc.spending, P = doc.palette;
+    text($('scr-spending-title'), doc.titles.spending);
     if (!el.spendFigs.children.length) {
       el.spendFigs.innerHTML = '<span>执行率 <b></b></span><span></span>';
     }
     text(el.spendFigs.children[0].firstElementChild, sp.rate_text);
     text(el.spendFigs.children[1], sp.gap_text);
-    cls(el.spendFigs.children[1], gapClass);
+    cls(el.spendFigs.children[1], sp.gap_token);  // the RAG token of the gap, decided on the server
     react(el.spending, [
       { x: sp.progress_months, y: sp.progress, mode: 'lines', name: '序时进度',
-        line: { color: AMBER, width: 3, dash: 'dash' }, type: 'scatter' },
+        line: { color: P.target, width: 3, dash: 'dash' }, type: 'scatter' },
       { x: sp.months, y: sp.values, mode: 'lines+markers', name: '执行率', fill: 'tozeroy',
-        fillcolor: 'rgba(54, 207, 255, 0.15)', line: { color: CYAN, width: 4 }, marker: { size: 7 }, type: 'scatter' }
-    ], baseLayout(el.spending, {
+        fillcolor: P.fill, line: { color: P.cyan, width: 4 }, marker: { size: 7 }, type: 'scatter' }
+    ], baseLayout(el.spending, P, {
       margin: { l: 78, r: 14, t: 16, b: 36 },
       xaxis: { range: [0.6, 12.4], tickvals: [1, 4, 7, 10, 12], ticktext: ['1月', '4月', '7月', '10月', '12月'] },
       yaxis: { range: [0, 105], tickvals: [0, 50, 100], ticksuffix: '%' }
@@ -258,11 +251,10 @@
   function draw(doc, chartsOnly) {
     var item = CFG.playlist[state.index];
     if (!chartsOnly) {
-      text(el.title, doc.region_name + '数字政府建设运行监测');
+      text(el.title, doc.titles.screen);
       text(el.set, item.set + (CFG.playlist.length > 1 ? ' ' + (state.index + 1) + '/' + CFG.playlist.length : ''));
-      var c0 = doc.cards[0];
       drawFreshness(doc);
-      text(el.period, c0 ? '指标卡为' + c0.period_label + c0.period_name + '，箭头为' + c0.change_name : '');
+      text(el.period, doc.titles.cards);
       drawCards(doc.cards);  // before the charts: a late card changes the panels' height
       drawRanking(doc);
       drawTicker(doc);

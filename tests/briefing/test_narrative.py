@@ -9,6 +9,7 @@ import pytest
 
 from briefing import narrative as n
 from briefing.outlook import linear_pace
+from metrics.display import kpi_display
 
 
 @pytest.mark.parametrize("value,unit,text", [
@@ -20,51 +21,31 @@ def test_num(value, unit, text):
     assert n.num(value, unit) == text
 
 
-@pytest.mark.parametrize("change,unit,against,is_rate,text", [
-    (0.4, "个百分点", "mom", True, "较上月提高0.4个百分点"),
-    (-0.3, "个百分点", "mom", True, "较上月下降0.3个百分点"),
-    (0.04, "个百分点", "mom", True, "与上月持平"),
-    (-0.049, "个百分点", "yoy", True, "与上年同期持平"),
-    (2.71, "个百分点", "yoy", True, "同比提高2.7个百分点"),
-    (39.53, "%", "yoy", False, "同比增加39.5%"),
-    (-12.0, "%", "mom", False, "环比减少12.0%"),
-    (None, "个百分点", "mom", True, None),
-])
-def test_change_clause(change, unit, against, is_rate, text):
-    assert n.change_clause(change, unit, against=against, is_rate=is_rate) == text
-
-
-@pytest.mark.parametrize("value,target,unit,hib,tp,text", [
-    (96.2, 95.0, "%", True, False, "高于年度目标1.2个百分点"),
-    (64.31, 70.0, "%", True, False, "低于年度目标5.7个百分点"),
-    (95.04, 95.0, "%", True, False, "达到年度目标"),
-    (37.56, 50.0, "%", True, True, "低于序时进度12.4个百分点"),
-    (60, 0, "个", False, False, "尚未实现清零目标"),
-    (0, 0, "个", False, False, "已实现清零目标"),
-    (96.2, None, "%", True, False, None),
-    (None, 95.0, "%", True, False, None),
-])
-def test_target_clause(value, target, unit, hib, tp, text):
-    assert n.target_clause(value, target, unit, higher_is_better=hib, time_progress=tp) == text
-
-
-def _kpi(**kw):
-    base = {"kpi_id": "k", "name": "网上可办率", "unit": "%", "ytd_value": 96.2, "mom_change": 0.4,
-            "yoy_change": 2.0, "change_unit": "个百分点", "target": 95.0, "higher_is_better": True,
-            "time_progress": False, "rag": "green"}
-    return {**base, **kw}
+def _kpi(kpi_id="online_available_rate", ytd_value=96.2, **kw):
+    """A briefing row as briefing.content builds it: the result's fields and its display model."""
+    base = {"kpi_id": kpi_id, "name": "网上可办率", "unit": "%", "value": ytd_value, "mom_change": 0.4,
+            "yoy_change": 2.0, "change_unit": "个百分点", "target": 95.0, "rag": "green", "period": "ytd"}
+    row = {**base, **kw}
+    return {**row, "ytd_value": ytd_value, "display": kpi_display(row)}
 
 
 def test_kpi_sentence_reads_like_the_example():
-    assert n.kpi_sentence(_kpi(), first=True) == (
+    assert n.kpi_sentence(_kpi()["display"], first=True) == (
         "网上可办率达96.2%，较上月提高0.4个百分点，同比提高2.0个百分点，高于年度目标1.2个百分点")
 
 
 def test_kpi_sentence_flat_both_ways_and_missing_value():
-    assert n.kpi_sentence(_kpi(mom_change=0.01, yoy_change=-0.02)) == (
+    assert n.kpi_sentence(_kpi(mom_change=0.01, yoy_change=-0.02)["display"]) == (
         "网上可办率96.2%，与上月、上年同期均持平，高于年度目标1.2个百分点")
-    assert n.kpi_sentence(_kpi(ytd_value=None)) == "网上可办率暂无数据"
-    assert n.kpi_sentence(_kpi(mom_change=None, target=None)) == "网上可办率96.2%，同比提高2.0个百分点"
+    assert n.kpi_sentence(_kpi(ytd_value=None)["display"]) == "网上可办率暂无数据"
+    assert n.kpi_sentence(_kpi(mom_change=None, target=None)["display"]) == "网上可办率96.2%，同比提高2.0个百分点"
+
+
+def test_the_gap_to_time_progress_is_the_exact_gap_rounded_once():
+    # 53.675 − 83.333 = −29.658 → 29.7; rounding each first (53.7 − 83.3) would say 29.6
+    budget = _kpi("budget_execution_rate", 53.675237717712974, name="预算执行率", target=250 / 3,
+                  mom_change=None, yoy_change=None, rag="red")["display"]
+    assert n.kpi_sentence(budget) == "预算执行率53.7%，低于序时进度29.7个百分点"
 
 
 def test_rag_summary_counts_and_all_green():
@@ -93,7 +74,9 @@ def test_probability_text(p, text):
     ({"unit": "个", "needed": -10.0, "needed_kind": "monthly_increase", "status": "needed"}, "今后每月需减少10个"),
     ({"unit": "%", "needed": 0.44, "needed_kind": "monthly_increase", "status": "needed"}, "今后每月需提高0.4个百分点"),
     ({"unit": "%", "needed": None, "status": "met"}, "已达到目标，今后需保持"),
-    ({"unit": "%", "needed": None, "status": "no_target"}, "未设定年度目标"),
+    ({"unit": "%", "needed": None, "status": "no_target"}, "未设定年度目标，仅作趋势预测"),  # the 预测 page's words
+    ({"unit": "个", "needed": 2.46, "needed_kind": "monthly_increase", "status": "needed"}, "今后每月需增加2.5个"),
+    ({"unit": "%", "needed": 0.04, "needed_kind": "monthly_increase", "status": "needed"}, "今后需保持现有水平"),
 ])
 def test_needed_text(row, text):
     assert n.needed_text(row) == text
@@ -118,19 +101,22 @@ SEAMS = [r"提高-", r"下降-", r"增加-", r"减少-", r"提高0\.0", r"下降
 
 
 def test_paragraphs_have_no_template_seams():
-    kpis = [_kpi(), _kpi(name="网上办件率", ytd_value=64.31, mom_change=-0.04, yoy_change=-0.3, target=70.0,
-                         rag="red"),
-            _kpi(name="逾期项目", unit="个", ytd_value=60.0, mom_change=0.0, yoy_change=39.5, change_unit="%",
-                 target=0.0, higher_is_better=False, rag="red"),
-            _kpi(name="预算执行率", ytd_value=37.56, target=50.0, time_progress=True, rag="red", mom_change=None)]
+    kpis = [_kpi(), _kpi("online_handling_rate", 64.31, name="网上办件率", mom_change=-0.04, yoy_change=-0.3,
+                         target=70.0, rag="red"),
+            _kpi("overdue_projects", 60.0, name="逾期项目", unit="个", mom_change=0.0, yoy_change=39.5,
+                 change_unit="%", target=0.0, rag="red"),
+            _kpi("budget_execution_rate", 37.56, name="预算执行率", target=50.0, rag="red", mom_change=None)]
+    money = kpi_display({"kpi_id": "paid_total", "value": 53432.99, "yoy_change": 31.1, "change_unit": "%"})
     b = SimpleNamespace(region_name="江西省", level="province", period_label="2025年1—6月", kpis=kpis,
-                        money={"value": 53432.99, "yoy_change": 31.1},
+                        money=money,
                         problems={"alerts_total": 3, "alerts": [{"rule_name": "逾期未完工", "count": 3}],
                                   "red": kpis[1:], "amber": [], "lagging": [], "units_below": 0},
                         highlights={"on_target": kpis[:1], "improved": [], "best": []}, child_level="city",
                         outlook=[])
     text = "".join(n.overview_paragraphs(b) + n.problem_lines(b) + n.highlight_lines(b))
     assert text.startswith("2025年1—6月，全省网上可办率达96.2%")
-    assert "累计支付5.34亿元" in text and "网上办件率64.3%，与上月持平，同比下降0.3个百分点" in text
+    assert "累计支付5.34亿元，同比增加31.1%" in text and "网上办件率64.3%，与上月持平，同比下降0.3个百分点" in text
+    assert "逾期项目60个，与上月持平，同比增加39.5%，尚未实现清零目标" in text
+    assert "预算执行率37.6%，同比提高2.0个百分点，低于序时进度12.4个百分点" in text
     for seam in SEAMS:
         assert not re.search(seam, text), seam

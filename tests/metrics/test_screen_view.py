@@ -245,27 +245,47 @@ class TestTheQueryString:
 
 
 def test_a_change_that_prints_as_zero_is_level_and_fewer_overdue_projects_is_good():
+    from metrics.display import kpi_display
     from metrics.screen_view import _card
 
     base = {"kpi_id": "overdue_projects", "name": "逾期项目", "unit": "个", "value": 60.0, "target": 0.0,
             "rag": "red", "period": "ytd", "change_unit": "%", "period_name": "累计", "period_label": "1—10月"}
-    level = _card({**base, "yoy_change": 0.04, "mom_change": None})
+    level = _card(kpi_display({**base, "yoy_change": 0.04, "mom_change": None}))
     assert level["change"] == 0 and level["change_text"] == "持平" and level["change_good"] is None
-    fewer = _card({**base, "yoy_change": -12.5, "mom_change": None})
-    more = _card({**base, "yoy_change": 18.04, "mom_change": None})
+    assert level["change_tone"] == "flat"
+    fewer = _card(kpi_display({**base, "yoy_change": -12.5, "mom_change": None}))
+    more = _card(kpi_display({**base, "yoy_change": 18.04, "mom_change": None}))
     assert fewer["change_good"] is True and more["change_good"] is False
-    assert more["change"] == 18.0 and more["change_text"] == "+18.0%"
+    assert more["change"] == 18.0 and more["change_text"] == "▲ 18.0%"  # the card's text, verbatim
+    assert more["target_text"] == "目标：清零" and more["rag_token"] == "red"
 
 
-def test_targets_read_naturally_on_the_ticker_and_the_alert_list():
-    from metrics.format import fmt_target
-    from metrics.screen_view import _target_words
+def test_the_ticker_says_each_target_as_the_display_model_words_it(province_doc):
+    kpi_lines = [a["text"] for a in province_doc["alerts"] if a["kind"] == "kpi"]
+    overdue = kpi_value("overdue_projects", "360000", MONTH, "ytd", scope=PROVINCE)
+    budget = kpi_value("budget_execution_rate", "360000", MONTH, "ytd", scope=PROVINCE)
+    assert overdue.rag == budget.rag == "red"
+    assert f"逾期项目 {overdue.value:.0f} 个（目标：清零）" in kpi_lines
+    assert f"预算执行率 {budget.value:.1f}%（序时进度 {budget.target:.1f}%）" in kpi_lines
 
-    gap = next(k for k in load_catalogue().kpis.values() if k.type == "gap")
-    assert fmt_target(gap.id, 0.0, gap.unit) is None
-    assert fmt_target("overdue_projects", 0.0, "个") == "目标：清零"
-    assert fmt_target("online_handling_rate", 95.0, "%") == "目标 95.0%"
-    assert fmt_target("online_handling_rate", None, "%") is None
-    assert _target_words({"kpi_id": gap.id, "target": 0.0, "unit": gap.unit}) == ""
-    assert _target_words({"kpi_id": "overdue_projects", "target": 0.0, "unit": "个"}) == "（目标：清零）"
-    assert _target_words({"kpi_id": "online_handling_rate", "target": 95.0, "unit": "%"}) == "，目标 95.0%"
+
+def test_the_spending_panel_is_the_budget_cards_model_and_its_colour_the_catalogues(province_doc):
+    sp = province_doc["spending"]
+    budget = next(c for c in province_doc["cards"] if c["kpi"] == "budget_execution_rate")
+    assert (sp["rate_text"], sp["progress_text"]) == (budget["value_text"], budget["target_text"])
+    # the gap's colour is the catalogue's RAG (thresholds −5 / −10), decided here, not in screen.js
+    assert sp["gap_token"] == budget["rag_token"] == budget["rag"]
+    assert sp["gap_text"] == f"{'低于' if sp['gap'] < 0 else '高于'}序时进度 {abs(sp['gap']):.1f} 个百分点"
+
+
+def test_the_wall_gets_its_palette_and_every_heading_from_the_server(province_doc):
+    from palette import load_palette
+
+    screen = load_palette().screen
+    assert province_doc["palette"]["cyan"] == screen["cyan"] and province_doc["palette"]["funnel"] == list(
+        screen.list("funnel"))
+    t = province_doc["titles"]
+    assert t["screen"] == "江西省数字政府建设运行监测" and t["cards"] == "指标卡为2026年1—10月累计，箭头为同比"
+    total = sum(p["count"] for p in province_doc["funnel"])
+    assert t["funnel"].startswith(f"项目全周期 {total} 个")
+    assert [p["count_text"] for p in province_doc["funnel"]] == [f"{p['count']} 个" for p in province_doc["funnel"]]

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from data.scope import Scope, ScopeError
+from metrics.display import kpi_display, time_progress_gap_text
 from metrics.engine import kpi_breakdown, kpi_children, kpi_value
 from metrics.spending_view import (
     SpendingInputError,
@@ -19,7 +20,6 @@ from metrics.spending_view import (
     check_department,
     execution_curves,
     execution_split,
-    gap_text,
     project_payments,
     region_execution,
     spending_cards,
@@ -68,7 +68,7 @@ class TestOnTheFixture:
         assert ex["target"] == approx(25)
         assert ex["gap"] == approx(84 / 360 * 100 - 25)
         assert ex["rag"] == "green"
-        assert ex["note"] == "低于序时进度 1.7 个百分点"
+        assert kpi_display(ex).gap_text == "低于序时进度 1.7 个百分点"  # the card's note
         assert ex["period_label"] == "2025年1—3月" and ex["period_name"] == "累计"
         assert cards["execution_gap_pp"]["value"] == approx(84 / 360 * 100 - 25)
         assert cards["om_share"]["value"] == approx(40 / 360 * 100)  # 运维 40 of 360
@@ -78,7 +78,7 @@ class TestOnTheFixture:
         cards = {c["kpi_id"]: c for c in spending_cards("360000", "2025-03", scope=province, dept="D02")}
         assert cards["budget_execution_rate"]["value"] == approx(10)
         assert cards["budget_execution_rate"]["rag"] == "red"
-        assert cards["budget_execution_rate"]["note"] == "低于序时进度 15.0 个百分点"
+        assert kpi_display(cards["budget_execution_rate"]).gap_text == "低于序时进度 15.0 个百分点"
 
     def test_the_splits_give_execution_paid_and_budget_with_department_names(self, province):
         by_dept = execution_split("360000", "2025-03", "dept_code", scope=province)
@@ -194,6 +194,7 @@ def test_every_spending_query_applies_the_viewers_scope_with_bound_parameters(pa
 
 
 def test_the_gap_reads_as_chinese_fiscal_practice():
+    gap_text = time_progress_gap_text
     assert gap_text(-12.44) == "低于序时进度 12.4 个百分点"
     assert gap_text(3) == "高于序时进度 3.0 个百分点"
     assert gap_text(0.01) == "与序时进度持平"

@@ -52,7 +52,7 @@ def test_the_cards_show_the_engines_execution_against_time_progress():
     r = kpi_value("budget_execution_rate", "360700", "2025-06", "ytd", scope=SCOPE)
     card = _text(_find(tree, "spending-card-budget_execution_rate"))
     assert fmt_value(r.value, "%") in card
-    assert "目标 50.0%" in card  # 序时进度 6 ÷ 12
+    assert "序时进度 50.0%" in card  # the target is 序时进度 (6 ÷ 12), worded as the display model does
     assert f"序时进度 {abs(r.gap):.1f} 个百分点" in card
     budget = kpi_value("budget_total", "360700", "2025-06", "ytd", scope=SCOPE)
     assert fmt_value(budget.value, "万元") in _text(_find(tree, "spending-card-budget_total"))

@@ -1,0 +1,5 @@
+import sys
+
+from palette.generate import main
+
+sys.exit(main())
