@@ -122,6 +122,7 @@ def build_lifecycle(path: Path) -> Path:
         con.executemany("INSERT INTO project_event (project_id, stage, event_date) VALUES (?, ?, ?)",
                         LIFECYCLE_EVENTS)
         materialize(con)
+        refresh_results(con)  # as a publish of these projects would
     finally:
         con.close()
     return path

@@ -16,6 +16,7 @@ from metrics.cache import clear_all
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_value
 from metrics.materialize import materialize
+from metrics.results import refresh as refresh_results
 from metrics.rules import BREACH, REMINDER, alert_summary, project_alerts
 from tests.metrics import fixture_db
 
@@ -46,6 +47,7 @@ def general_items_db(tmp_path_factory):
         con.execute("UPDATE service_item SET onsite_required = true WHERE item_code = 'SX2'")
         con.execute("UPDATE service_monthly SET is_full_online = 1 WHERE item_code = 'SX1' AND month = '2025-03-01'")
         materialize(con)
+        refresh_results(con)  # as a publish of these rows would
     return path
 
 

@@ -21,6 +21,7 @@ from metrics import rule_thresholds, rules
 from metrics.cache import clear_all
 from metrics.engine import kpi_value
 from metrics.materialize import aggregates_fresh, materialize
+from metrics.results import refresh as refresh_results
 from metrics.rules import project_alerts
 from tests.metrics import fixture_db
 
@@ -59,6 +60,7 @@ def _rebuild(path: Path) -> None:
     """What a publish (or the start-up upgrade) does to a version whose aggregates are stale."""
     with db.connect_writer(path) as con:
         materialize(con)
+        refresh_results(con)  # the KPI results follow the rebuilt views, as at publish
     db.reset_reader()
     clear_all()
 
