@@ -288,7 +288,8 @@ class Snapshot:
     @classmethod
     def of(cls, frame: pd.DataFrame, kpis, regions) -> "Snapshot":
         # object columns: taking rows of Arrow-backed strings costs ~1 ms a column per slice
-        frame = frame.astype({c: object for c in frame.columns if pd.api.types.is_string_dtype(frame[c])})
+        frame = frame.astype({c: object for c in frame.columns
+                              if frame[c].dtype != object and pd.api.types.is_string_dtype(frame[c])})
         keys = zip(frame["kpi_id"].tolist(), frame["region_code"].tolist(), strict=True)
         return cls(frame, frozenset(kpis), frozenset(regions), {key: i for i, key in enumerate(keys)})
 
@@ -352,15 +353,11 @@ def _stored_frame(month: str, period: str, ids: tuple, codes: tuple) -> pd.DataF
     sql = named_sql("results_snapshot.sql")
     # numpy arrays, strings as Python objects: a snapshot holds object columns (see Snapshot.of)
     arrays = db.cursor().execute(sql, db.bind(sql, {"month": m, "period": period})).fetchnumpy()
-    kpi_at = {k: i for i, k in enumerate(ids)}
-    region_at = {r: i for i, r in enumerate(codes)}
-    try:
-        order = np.argsort([kpi_at[k] * len(codes) + region_at[r]
-                            for k, r in zip(arrays["kpi_id"].tolist(), arrays["region_code"].tolist(), strict=True)])
-    except KeyError:  # a KPI or region the table does not know: computed instead
-        return None
-    if len(order) != len(ids) * len(codes):
-        return None
+    kpi_at = pd.Index(ids).get_indexer(arrays["kpi_id"])
+    region_at = pd.Index(codes).get_indexer(arrays["region_code"])
+    if len(kpi_at) != len(ids) * len(codes) or (kpi_at < 0).any() or (region_at < 0).any():
+        return None  # a KPI or region the table does not know: computed instead
+    order = np.argsort(kpi_at * len(codes) + region_at)
     columns = {}
     for c in results.RESULT_COLUMNS:
         a = arrays[c]

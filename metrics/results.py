@@ -66,8 +66,11 @@ _VERSIONED = [CATALOGUE_PATH, _HERE / "engine.py", _HERE / "periods.py", _HERE /
 
 @lru_cache(maxsize=1)
 def results_version() -> str:
-    """Changes whenever the catalogue, the engine's evaluation or this format changes."""
-    digest = hashlib.sha256(RESULTS_FORMAT.encode())
+    """Changes whenever the catalogue, the engine's evaluation, this format or what the
+    aggregate tables follow (the project-rule thresholds the fact views read) changes."""
+    from metrics.materialize import aggregates_version
+
+    digest = hashlib.sha256(RESULTS_FORMAT.encode() + aggregates_version().encode())
     for path in _VERSIONED:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
