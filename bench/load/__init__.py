@@ -1,0 +1,1 @@
+"""The load and first-paint benchmarks' parts (bench/load_test.py, bench/first_paint.py)."""
