@@ -48,9 +48,9 @@ from bench.load.dataset import (  # noqa: E402
     BenchError,
     create_accounts,
     ensure_base,
+    ensure_publish_file,
     make_run_copy,
     probe,
-    publish_file,
 )
 from bench.load.record import record_all  # noqa: E402
 from bench.load.server import GUNICORN, RssSampler, Server, free_port  # noqa: E402
@@ -138,6 +138,7 @@ def run_config(args, workers: int) -> dict:
         server.start()
         server.wait_warm(processes, args.warm_timeout, log=say)
         result["warm_s"] = time.time() - t
+        new_month_file = ensure_publish_file(args.scale, pointer, extra, log=say)
         if args.recorded:
             say(f"[{workers} worker(s)] 服务就绪，预热 {result['warm_s']:.0f} 秒（{base}）；回调沿用 {args.recorded}")
             recorded = json.loads(args.recorded.read_text(encoding="utf-8"))["recorded"]
@@ -156,12 +157,13 @@ def run_config(args, workers: int) -> dict:
         log.unlink(missing_ok=True)
         total = args.users + args.walls + (1 if args.export_every > 0 else 0)
         classes = ["CockpitUser"] + (["WallUser"] if args.walls else []) + (["ExportUser"] if args.export_every else [])
-        say(f"[{workers} worker(s)] 压测 {args.users} 用户 + {args.walls} 大屏 + 导出，{args.duration} 秒 …")
+        say(f"[{workers} worker(s)] 压测 {args.users} 用户 + {args.walls} 大屏"
+            f"{' + 每分钟导出' if args.export_every > 0 else ''}，{args.duration} 秒 …")
         t0 = time.time()
         locust = _locust(base, scenario, log, run_dir / "locust.log", users=total, spawn=args.spawn_rate,
                          seconds=args.duration, think=" ".join(map(str, args.think)), classes=classes)
         sampler.extra["locust"] = locust.pid  # the load generator shares the machine: its CPU is reported
-        pub_cmd = [c.format(file=publish_file(args.scale), db=pointer) for c in args.publish_cmd.split()]
+        pub_cmd = [c.format(file=new_month_file, db=pointer) for c in args.publish_cmd.split()]
         publish = Publish(pub_cmd, env, run_dir / "publish.log", sampler, server, processes, args.warm_timeout)
         publish_at = args.publish_at if args.publish_at is not None else args.duration / 2
         while time.time() < t0 + publish_at and locust.poll() is None:
@@ -176,6 +178,9 @@ def run_config(args, workers: int) -> dict:
             say(f"[{workers} worker(s)] 等待发布完成、各进程重新预热 …")
             publish.join()  # the capacity run starts on a warm server, as the first run did
         rewarmed = publish.rewarmed - publish.started if publish.rewarmed else None
+        if publish.code not in (None, 0):
+            tail = (run_dir / "publish.log").read_text(errors="replace").strip().splitlines()[-3:]
+            say(f"[{workers} worker(s)] 警告：发布失败（退出码 {publish.code}）：{' / '.join(tail)}")
         result.update(t0=t0, steady_from=t0 + total / args.spawn_rate + 5, end=end, events=report.read_log(log),
                       publish_started=publish.started, publish_finished=publish.finished, publish_code=publish.code,
                       rewarmed=rewarmed, versions=server.versions(processes))
@@ -339,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     columns = [f"{r['workers']} worker{'s' if r['workers'] > 1 else ''}" for r in results]
     text = report.table(columns, _rows(results, args))
     notes = (f"\n{args.scale}× demo; {args.users} officials (think {args.think[0]:g}–{args.think[1]:g} s) + "
-             f"{args.walls} walls + one 简报 export every {args.export_every:g} s, {args.duration} s; publish of "
+             f"{args.walls} walls + "
+             + (f"one 简报 export every {args.export_every:g} s" if args.export_every > 0 else "no export")
+             + f", {args.duration} s; publish of "
              f"{NEW_MONTH} at {args.publish_at if args.publish_at is not None else args.duration / 2:g} s; "
              f"'during' = publish start + {args.during:g} s. Cells: p50 / p95 of each click (all its requests, "
              f"first sent → last answered), n, errors; RSS: median / peak. Shared 2-core machine: noisy, and "

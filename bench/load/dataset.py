@@ -6,13 +6,16 @@ wall token, and the file that publishes the next month.
   (other helpers may build or copy the same directory at the same time; ``flock(1)`` and this
   module take the same lock). It is never served or written: every run works on a copy.
 * The publish file is 2026-09 of the services family exported in the template's own format
-  (``python -m data.intake export``) with its 统计月份 set to 2026-10: loading it publishes a new month.
+  (``python -m data.intake export``, from a served copy: the server has brought it up to the code's
+  schema) with its 统计月份 set to 2026-10: loading it publishes a new month. It is kept per scale and
+  per fingerprint of the intake specs (a changed template needs a new file).
 * Accounts are made with ``python -m cockpit.users`` in the copy's operational store.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -103,24 +106,38 @@ def ensure_base(scale: int, log=print) -> Path:
         if info["as_of"] != END_MONTH or info["root"] != PROVINCE:
             raise BenchError(f"{pointer} 的数据截至 {info['as_of']}（省 {info['root']}），基准要求截至 {END_MONTH} 的"
                              f" {PROVINCE}：可能已被他人发布新月份。请删除 {root} 后重建")
-        _ensure_publish_file(scale, pointer, log)
     return pointer
 
 
+def _spec_hash() -> str:
+    """The intake specs' fingerprint: a template with other columns needs another file."""
+    digest = hashlib.sha256()
+    for spec in sorted((REPO / "data" / "intake" / "specs").glob("*.toml")):
+        digest.update(spec.name.encode() + b"\0" + spec.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def publish_file(scale: int) -> Path:
-    return cache_dir(scale) / f"services-{NEW_MONTH}.xlsx"
+    return cache_dir(scale) / f"services-{NEW_MONTH}-{_spec_hash()}.xlsx"
 
 
-def _ensure_publish_file(scale: int, pointer: Path, log) -> None:
+def ensure_publish_file(scale: int, pointer: Path, extra_env: dict | None = None, log=print) -> Path:
+    """The file that publishes 2026-10, exported from ``pointer`` (the served copy, which the server
+    has brought up to this code's schema at its start) once per scale and intake specs."""
     target = publish_file(scale)
-    if target.exists():
-        return
+    with locked(scale):
+        if not target.exists():
+            _write_publish_file(target, pointer, extra_env, log)
+    return target
+
+
+def _write_publish_file(target: Path, pointer: Path, extra_env: dict | None, log) -> None:
     from openpyxl import load_workbook
 
     exported = target.with_name(f"services-{END_MONTH}.export.xlsx")
     log(f"导出 {END_MONTH} 政务服务数据，改为 {NEW_MONTH}，作为压测中发布的新月份 …")
     out = _run([sys.executable, "-m", "data.intake", "export", "services", "--month", END_MONTH,
-                "--out", str(exported)], _env(pointer), log)
+                "--out", str(exported)], _env(pointer, extra_env), log)
     if out.returncode != 0:
         raise BenchError(f"导出失败：{out.stderr.strip()[-800:]}")
     book = load_workbook(exported)

@@ -82,9 +82,13 @@ class Server:
             return None
 
     def wait_warm(self, processes: int, timeout: float, log=print, as_of: str | None = None) -> dict[int, dict]:
-        """Wait until ``processes`` distinct serving processes report a finished warm-up (``/healthz``)
-        of a version whose last month is ``as_of`` (any when None)."""
+        """Wait until ``processes`` distinct serving processes report a finished warm-up (``/healthz``).
+
+        With ``as_of`` (after a publish): of the version whose last month that is, and only once the
+        process has been seen warming it. Right after the switch ``/healthz`` already names the new
+        version but still shows the previous warm-up as done, until the new one starts."""
         seen: dict[int, dict] = {}
+        rewarming: set[int] = set()
         deadline = time.time() + timeout
         last_note = 0.0
         while time.time() < deadline:
@@ -92,9 +96,12 @@ class Server:
                 raise BenchError(f"服务进程已退出（{self.proc.returncode}），见 {self.log_path}")
             doc = self.healthz()
             if doc and doc.get("pid") is not None:
-                seen[doc["pid"]] = doc
-                done = [d for d in seen.values() if (d.get("warm") or {}).get("done")
-                        and (as_of is None or d.get("as_of") == as_of)]
+                pid, warm = doc["pid"], doc.get("warm") or {}
+                seen[pid] = doc
+                if as_of is not None and doc.get("as_of") == as_of and not warm.get("done"):
+                    rewarming.add(pid)
+                done = [p for p, d in seen.items() if (d.get("warm") or {}).get("done")
+                        and (as_of is None or (d.get("as_of") == as_of and p in rewarming))]
                 if len(done) >= processes:
                     return seen
                 if time.time() - last_note > 15:
