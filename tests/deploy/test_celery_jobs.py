@@ -69,10 +69,11 @@ def manager(shared_manager, monkeypatch):
     shared_manager.redis.flushdb()  # the registry and the queue start empty
     who = {"viewer": "user:a"}
     monkeypatch.setattr(jobs, "_carriers", {})
-    jobs.set_viewer_key(lambda: who["viewer"])
+    # monkeypatch restores login's per-user key afterwards (set_viewer_key(None) would reset it to
+    # the IP address for every later test in the session)
+    monkeypatch.setattr(jobs, "_viewer_key_fn", lambda: who["viewer"])
     shared_manager.who = who
     yield shared_manager
-    jobs.set_viewer_key(None)
 
 
 def _job(m, name="export"):
