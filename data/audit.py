@@ -139,7 +139,7 @@ def record(action: str, *, actor: str, outcome: str, role: str | None = None, ta
     """Append one event; return its sequence number."""
     eng = _engine(url)
     # every value is clipped to its column, so PostgreSQL (which enforces lengths) stores what was hashed
-    row = {"actor": str(actor)[:64], "role": _clip(role, 16), "action": str(action)[:32],
+    row: dict[str, object] = {"actor": str(actor)[:64], "role": _clip(role, 16), "action": str(action)[:32],
            "target": _clip(target, 255), "region": _clip(region, 6), "month": _clip(month, 7),
            "outcome": str(outcome)[:8], "ip": _clip(ip, 64),
            "detail": None if detail is None else json.dumps(detail, ensure_ascii=False, sort_keys=True,
@@ -235,6 +235,7 @@ def check(url: str | None = None, *, last: int | None = None) -> Report:
     """Walk the chain from the genesis hash, or from the newest prune's anchor; ``last=N``: only
     the newest N rows (their links to each other; the first one's link backwards is trusted)."""
     anchor = latest_anchor(url)
+    prev: str | None
     prev, expected = (anchor.last_hash, anchor.last_seq + 1) if anchor else (GENESIS, 1)
     problems: list[Broken] = []
     rows = 0

@@ -6,12 +6,12 @@ may carry pandas categoricals, floats for DECIMAL money or datetime64 for DATE.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, TypeAlias
 
 import duckdb
 import pandas as pd
 
-Frames = pd.DataFrame | Iterable[pd.DataFrame]
+Frames: TypeAlias = pd.DataFrame | Iterable[pd.DataFrame]
 
 
 def _insert_sql(con: duckdb.DuckDBPyConnection, table: str, view: str, given: Iterable[str]) -> str:

@@ -19,7 +19,7 @@ import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import duckdb
 import pandas as pd
@@ -29,7 +29,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "cockpit.duckdb"
 
 # a government intranet has no internet: a missing extension must fail fast
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -217,6 +218,14 @@ def bind(sql: str, params: Mapping[str, object] | None) -> dict[str, object]:
 def query(sql: str, params: Mapping[str, object] | None = None) -> pd.DataFrame:
     """Run one read-only statement with bound named parameters; return a DataFrame."""
     return cursor().execute(sql, bind(sql, params)).df()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
+    """The first column of the one row a statement returns (aggregates always return a row)."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise LookupError(f"查询未返回行：{sql[:60]}")
+    return row[0]
 
 
 def data_version() -> str:

@@ -264,8 +264,8 @@ def _simplify(province_code: str, level: str, stamp: tuple, tolerance: float):
         return gpd.GeoDataFrame(out, geometry=[outline], crs=CRS)
     out = regions[regions["parent_code"] == province_code][["code", "name", "parent_code"]]
     out = out.reset_index(drop=True)
-    geoms = [shapely.coverage_union_all(counties.geometry.values[top == c]) for c in out["code"]]
-    return gpd.GeoDataFrame(out, geometry=geoms, crs=CRS)
+    parts = [shapely.coverage_union_all(counties.geometry.values[top == c]) for c in out["code"]]
+    return gpd.GeoDataFrame(out, geometry=parts, crs=CRS)
 
 
 @lru_cache(maxsize=64)

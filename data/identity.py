@@ -308,7 +308,10 @@ def create_user(username: str, *, role: str, region: str, password: str | None =
             failed_logins=0, active=True, created_at=now, updated_at=now))
     audit.record("用户创建", actor=actor, outcome="成功", target=username, region=region,
                  detail={"role": role, "dept": dept, "sso": oidc_subject is not None}, url=url)
-    return get_user(username, url=url)
+    created = get_user(username, url=url)
+    if created is None:  # written in the transaction above; only a concurrent delete gets here
+        raise IdentityError(f"用户创建后未找到：{username}")
+    return created
 
 
 def get_user(username: str, url: str | None = None) -> User | None:
@@ -483,7 +486,7 @@ def authenticate(username: str, password: str, *, ip: str | None = None, url: st
             audit.record("登录失败", actor=row.username, role=row.role, outcome="失败", ip=ip,
                          detail={"reason": "账号已停用"}, url=url)
             raise LoginError("账号已停用，请联系管理员")
-        values = {"failed_logins": 0, "locked_until": None}
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
         if _hasher.check_needs_rehash(row.password_hash):
             values["password_hash"] = hash_password(password)
         if not row.totp_secret:
@@ -682,7 +685,7 @@ def create_device_token(name: str, *, region: str, playlist: str = "", actor: st
     with opstore.engine(url).begin() as con:
         res = con.execute(insert(device_tokens).values(token_hash=_sha(token), name=name, region_code=region,
                                                        playlist=playlist, created_by=actor, created_at=_now()))
-        token_id = int(res.inserted_primary_key[0])
+        token_id = opstore.inserted_id(res)
     audit.record("设备令牌创建", actor=actor, outcome="成功", target=f"{token_id}:{name}", region=region,
                  detail={"playlist": playlist}, url=url)
     return token_id, token

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import (
     Boolean,
     Column,
+    CursorResult,
     DateTime,
     Engine,
     Integer,
@@ -226,7 +227,7 @@ def log_start(*, kind: str, source_name: str, actor: str, sha256: str | None = N
         res = con.execute(insert(import_log).values(
             started_at=datetime.now(), kind=kind, source_name=source_name[:255], sha256=sha256, family=family,
             actor=actor, outcome="校验中", base_version=base_version, rows=0))
-        return int(res.inserted_primary_key[0])
+        return inserted_id(res)
 
 
 def log_update(import_id: int, *, outcome: str, summary: dict | None = None, url: str | None = None,
@@ -282,3 +283,11 @@ def versions(store: str, url: str | None = None) -> list[dict]:
     q = (select(data_version).where(data_version.c.store == store).order_by(data_version.c.version.desc()))
     with engine(url).connect() as con:
         return [dict(r._mapping) for r in con.execute(q)]
+
+
+def inserted_id(result: CursorResult) -> int:
+    """The integer key an INSERT of one row was given."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("插入未返回主键")
+    return int(key[0])

@@ -175,7 +175,7 @@ def refusal(store: versions.Store, shared: Shared, *, keep: int) -> str | None:
     the node's lock and the shared lock."""
     push_pending(store, shared, keep=keep, seed=True)
     st = state(store, shared)
-    if st.behind:
+    if st.behind and st.current is not None:
         local = f"v{st.local}" if st.local is not None else "无数据"
         return (f"本节点的数据版本（{local}）落后于其他节点已发布的 v{st.current.version}，"
                 "请待本节点同步完成（通常几秒）后")
@@ -186,9 +186,9 @@ def push_pending(store: versions.Store, shared: Shared, *, keep: int, seed: bool
     """Hand over the version this node serves when it never was (``seed``: also into an empty
     shared directory). The caller holds the node's lock and the shared lock."""
     st = state(store, shared)
-    if not (st.pending or (seed and st.unseeded)):
-        return None
     number = st.local
+    if number is None or not (st.pending or (seed and st.unseeded)):
+        return None
     data_version = _data_version(store.version_file(number))
     _settle_registry(store.name, number, data_version)
     return hand_over(store, shared, number, data_version=data_version, keep=keep)
@@ -256,9 +256,9 @@ def sync(store: versions.Store, shared: Shared, *, keep: int | None = None) -> s
             st = state(store, shared)
             if st.pending:
                 with versions.publish_lock(store), lock(shared):
-                    done = push_pending(store, shared, keep=keep, seed=False)
-                return f"已将本节点的 v{done.version} 交接到共享目录" if done else None
-            if not st.behind:
+                    pushed = push_pending(store, shared, keep=keep, seed=False)
+                return f"已将本节点的 v{pushed.version} 交接到共享目录" if pushed else None
+            if not st.behind or st.current is None:
                 return None
             try:
                 done = _apply(store, shared, st, keep)
@@ -276,6 +276,8 @@ def sync(store: versions.Store, shared: Shared, *, keep: int | None = None) -> s
 
 def _apply(store: versions.Store, shared: Shared, st: State, keep: int) -> str | None:
     wanted = st.current
+    if wanted is None:  # nothing handed over yet: nothing to follow
+        return None
     _check_store(wanted, store)
     if store.pointer.exists() and not store.pointer.is_symlink():
         raise ReplicationError(f"本节点的数据库 {store.pointer} 是普通文件而非版本指针，未同步：请管理员移走它")

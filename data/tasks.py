@@ -43,8 +43,8 @@ def parse_work_plan(text: str, year: int = 2023) -> pd.DataFrame:
         if not units:
             continue
         clause = units[-1]
-        lead = re.search(r"(?:牵头单位|责任单位)[:：]([^;；。]*)", clause).group(1)
-        deadline_text = re.search(r"完成时限[:：](.+)$", clause).group(1).strip("。 ")
+        lead = _field(r"(?:牵头单位|责任单位)[:：]([^;；。]*)", clause)
+        deadline_text = _field(r"完成时限[:：](.+)$", clause).strip("。 ")
         rows.append(
             {
                 "task_id": _NUMERALS.index(numeral) + 1,
@@ -64,3 +64,11 @@ def reference_tasks() -> pd.DataFrame:
     df["task_id"] = df["task_id"].astype(int)
     df["deadline"] = pd.to_datetime(df["deadline"]).dt.date
     return df
+
+
+def _field(pattern: str, clause: str) -> str:
+    """One labelled field of a task's 责任单位 clause (the clause matched ``_UNITS``, so it has it)."""
+    found = re.search(pattern, clause)
+    if found is None:
+        raise ValueError(f"任务条目缺少字段：{clause[:40]}")
+    return found.group(1)

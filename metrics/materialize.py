@@ -96,7 +96,7 @@ def materialize(con: duckdb.DuckDBPyConnection, months: dict[str, list] | None =
             if only is not None:
                 con.execute(f"DELETE FROM {table} WHERE month IN (SELECT month FROM {MONTHS_TABLE})")
             con.execute(sql)
-            rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            rows[table] = int(db.scalar(con, f"SELECT count(*) FROM {table}"))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('aggregates_version', ?)", [aggregates_version()])
     return rows
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from data.db import read_sql, render_sql
+from data.db import read_sql, render_sql, scalar
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -126,7 +126,7 @@ def apply_sheet(con: duckdb.DuckDBPyConnection, sheet, value) -> list[SheetChang
     cols = [c.name for c in sheet.columns if c.stored]
     incoming = _stage_incoming(con, table, cols, value)
     change = SheetChange(table=table, diff=_diff(con, sheet, table, incoming, cols),
-                         rows=con.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0])
+                         rows=int(scalar(con, f"SELECT count(*) FROM {incoming}")))
     if change.diff:
         _write(con, sheet, table, incoming, cols)
     if sheet.month_column == "month":
@@ -171,6 +171,6 @@ def record_freshness(con: duckdb.DuckDBPyConnection, family: str, *, updated_at:
     from metrics.freshness import load_schedule
 
     table, column = load_schedule().families[family].as_of.split(".")
-    as_of = con.execute(f'SELECT max("{column}") FROM {table}').fetchone()[0]
+    as_of = scalar(con, f'SELECT max("{column}") FROM {table}')
     con.execute(read_sql(SQL_DIR / "freshness_upsert.sql"),
                 {"family": family, "as_of_month": as_of, "updated_at": updated_at, "version": version})

@@ -78,7 +78,7 @@ def cmd_load(args) -> int:
     if result.errors:
         _err(f"校验未通过（{len(result.errors)} 个问题），未发布：", *(str(p) for p in result.errors))
         return 2
-    if result.unchanged:
+    if result.unchanged or result.prepared is None:
         print(UNCHANGED)
         return 0
     _print_preview(result)

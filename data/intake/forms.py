@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -114,7 +115,7 @@ def _numbered(rows: list[dict] | None) -> list[dict]:
     return out
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: Any) -> bool:
     try:
         return int(value) == float(value)
     except (TypeError, ValueError):

@@ -39,7 +39,7 @@ def column_letter(position: int) -> str:
 
 def header_table(sheet: Sheet) -> dict[str, str]:
     """Normalised header or alias → column name."""
-    table = {}
+    table: dict[str, str] = {}
     for col in sheet.columns:
         for h in col.headers:
             table.setdefault(norm_text(h), col.name)

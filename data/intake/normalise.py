@@ -11,6 +11,7 @@ Frames that are already typed (the demo generator, a 填报 grid) take fast path
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -203,8 +204,9 @@ def _datetimes(raw: pd.Series, *, month: bool) -> tuple[pd.Series, pd.Series, pd
     return values, bad, blank
 
 
-def _as_datetime(v: object) -> datetime:
-    return datetime.combine(v, time()) if type(v) is date else v
+def _as_datetime(v: object) -> object:
+    """A date cell as midnight of that day; anything else unchanged."""
+    return datetime.combine(v, time()) if isinstance(v, date) and not isinstance(v, datetime) else v
 
 
 def _number_dates(n: pd.Series, *, month: bool) -> pd.Series:
@@ -277,7 +279,7 @@ def _bool_key(v: object) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "TRUE" if v else "FALSE"
     if isinstance(v, (int, float, np.integer, np.floating)):
-        return {0: "0", 1: "1"}.get(v, "?") if float(v).is_integer() else "?"
+        return {0: "0", 1: "1"}.get(int(v), "?") if float(v).is_integer() else "?"
     return unicodedata.normalize("NFKC", str(v)).strip().upper()
 
 
@@ -333,7 +335,7 @@ def _code_value(v: object, names: dict[str, str] | None) -> str:
     return text.split()[0] if text else ""
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[..., Parsed]] = {
     "int": _numbers, "decimal": _numbers, "float": _numbers,
     "month": _month, "date": _date, "year": _year,
     "bool": _bool, "text": _text, "code": _code,

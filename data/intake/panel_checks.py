@@ -79,7 +79,7 @@ def continuity(sheet: Sheet, months: set, lists: CodeLists) -> list[Problem]:
         m = _add_months(m, 1)
     if not gap:
         return []
-    header = sheet.column(sheet.month_column).header
+    header = sheet.column(sheet.month_column).header if sheet.month_column else None
     return [Problem(sheet.title, None, header,
                     f"数据库最新月份为 {month_text(latest)}，文件含 {month_text(last)}，"
                     f"缺少 {'、'.join(month_text(g) for g in gap)}；请先报送缺少的月份或一并报送")]
@@ -106,6 +106,8 @@ def plausibility(sheet: Sheet, totals: pd.DataFrame, con, lists: CodeLists) -> l
     if totals.empty or not sheet.plausibility:
         return []
     month, county = sheet.month_column, sheet.region_column
+    if month is None or county is None:  # only monthly sheets by region declare plausibility measures
+        return []
     file_months = sorted(pd.Timestamp(m) for m in totals[month].unique())
     start = (file_months[0] - pd.DateOffset(months=HISTORY_MONTHS)).date()
     history = run(con, f"history_{sheet.key}", {

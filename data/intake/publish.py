@@ -158,7 +158,7 @@ def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: 
     warnings: list[str] = []
 
     def validate(con, family, sheets):
-        root = con.execute("SELECT code FROM region WHERE parent_code IS NULL").fetchone()[0]
+        root = db.scalar(con, "SELECT code FROM region WHERE parent_code IS NULL")
         ctx = ValidationContext(con=con, scope=scope or Scope.province(root), today=today or clock())
         report = validate_frames(family, sheets, ctx, source=kind)
         if report.errors:
@@ -289,7 +289,7 @@ def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None,
         was = old.get((kpi_id, period))
         if _missing(was) and _missing(value):
             continue
-        if _missing(was) or _missing(value) or round(was, 6) != round(value, 6):
+        if was is None or value is None or _missing(was) or _missing(value) or round(was, 6) != round(value, 6):
             k = by_id[kpi_id]
             moves.append({"kpi": kpi_id, "name": k.name, "month": month.strftime("%Y-%m"), "period": period,
                           "period_name": "累计" if period == "ytd" else "当月",

@@ -222,7 +222,7 @@ def _row_rules(sheet: Sheet, ctx: Context, present: set[str]):
             given = df["dept_code"].astype(object)
             return (given == expected) | expected.isna() | given.isna()
 
-        def words(rows):
+        def dept_words(rows):
             out = []
             for d, i in zip(rows["dept_code"], rows["item_code"], strict=True):
                 owner = depts.get(i)
@@ -230,7 +230,7 @@ def _row_rules(sheet: Sheet, ctx: Context, present: set[str]):
                 out.append(f"{d} 与事项 {item}的主管部门 {owner}（{dname.get(owner, '')}）不一致")
             return out
 
-        yield same_dept, Rule("dept_code", words, "部门与事项不一致")
+        yield same_dept, Rule("dept_code", dept_words, "部门与事项不一致")
     if sheet.region_via and REGION in present:
         lists, area = ctx.lists, ctx.area
         via_col = sheet.column(sheet.region_via)
@@ -239,11 +239,11 @@ def _row_rules(sheet: Sheet, ctx: Context, present: set[str]):
             def on_frame(df, fn=fn):
                 return fn(df[REGION]).fillna(True).astype(bool) | df[REGION].isna()
 
-            def words(rows, rule=rule):
+            def via_words(rows, rule=rule):
                 texts = rule.words(rows)
                 return [f"{noun} {v} 所在地区 {t}" for v, t in zip(rows[sheet.region_via], texts, strict=True)]
 
-            yield on_frame, Rule(sheet.region_via, words, rule.what)
+            yield on_frame, Rule(sheet.region_via, via_words, rule.what)
 
 
 def lookup(codes: pd.Series, table: pd.Series) -> pd.Series:
@@ -275,6 +275,7 @@ def failures(schema: pa.DataFrameSchema, rules: dict[str, Rule], df: pd.DataFram
         if check == UNIQUE:
             continue
         positions = pd.unique(group["index"].astype("int64"))
+        col: Column | None
         if check == NOT_NULLABLE:
             positions = np.array([p for p in positions if p not in already.get(column, set())], dtype="int64")
             key, col = f"{column}:required", sheet.column(column)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import duckdb
 
@@ -63,7 +64,7 @@ def check_upload(data: bytes, filename: str, *, scope: Scope, actor: str, region
         result.errors, result.warnings = list(report.errors), list(report.warnings)
         result.months = [m.strftime("%Y-%m") for m in report.months]
         result.rows = report.rows
-        fields = {"family": parsed.family, "months": ",".join(result.months),
+        fields: dict[str, Any] = {"family": parsed.family, "months": ",".join(result.months),
                   "regions": ",".join(report.regions), "rows": report.rows}
         if report.errors:
             opstore.log_update(import_id, outcome="已拒绝", summary=pub.summary_of(report), **fields)

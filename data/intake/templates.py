@@ -12,11 +12,12 @@ import csv
 import io
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from data.intake.codes import CodeLists, run
 from data.intake.headers import column_letter
@@ -89,7 +90,7 @@ def _export_rows(sheet: Sheet, frame: pd.DataFrame) -> list[list]:
     return [list(r) for r in zip(*cols, strict=True)] if cols else []
 
 
-def _cell(value: object, col: Column) -> object:
+def _cell(value: Any, col: Column) -> object:
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     if col.type == "month":
@@ -158,17 +159,17 @@ class _Book:
         self.example = {k: f({"num_format": v.num_format, "italic": True, "font_color": "#808080"})
                         for k, v in self.formats.items()}
         self.code_ranges: dict[str, str] = {}
-        self.code_sheet = None
+        self.code_sheet: Worksheet | None = None
         self.code_col = 0
 
     def code_range(self, key: str, header: str, values: pd.DataFrame) -> str:
         """Put a list on the hidden 代码表 sheet (choice, code, name); return its choice range."""
         if key in self.code_ranges:
             return self.code_ranges[key]
-        if self.code_sheet is None:
-            self.code_sheet = self.wb.add_worksheet(CODES)
-            self.code_sheet.hide()
         ws, c = self.code_sheet, self.code_col
+        if ws is None:
+            ws = self.code_sheet = self.wb.add_worksheet(CODES)
+            ws.hide()
         for k, (title, col) in enumerate(((f"{header}（下拉选项）", "choice"), (f"{header}代码", "code"),
                                           (f"{header}名称", "name"))):
             ws.write_string(0, c + k, title, self.header)
@@ -233,6 +234,7 @@ def _validation(book: _Book, ws, k: int, col: Column) -> None:
     """Dropdowns for code lists, allowed values and 是/否; number checks for ranges.
     Warnings, not stops: a pasted 「360102」 without its name is fine too."""
     options = {"error_type": "warning", "ignore_blank": True}
+    rule: dict[str, object]
     if col.codes and col.stored:
         source = book.code_range(col.codes, CODE_NAMES[col.codes], _code_list(book.lists, col.codes))
         rule = {"validate": "list", "source": source}

@@ -12,11 +12,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
+from typing import Iterable, TypeAlias
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from data.intake import normalise, panel_checks, schema
 from data.intake.codes import Area, CodeLists, run
@@ -25,7 +26,7 @@ from data.intake.read import ParsedUpload
 from data.intake.spec import Sheet, load_families
 from data.scope import Scope, require
 
-SheetValue = pd.DataFrame | Iterable[pd.DataFrame]
+SheetValue: TypeAlias = pd.DataFrame | Iterable[pd.DataFrame]
 
 
 @dataclass
@@ -141,7 +142,7 @@ class _SheetCheck:
         self.regions: set[str] = set()
         self.rows = 0
         self.dead = False  # a structural error: the remaining chunks are not checked
-        self._schema = None
+        self._schema: tuple[pa.DataFrameSchema, dict[str, schema.Rule]] | None = None
         self._types = _table_types(ctx.con, sheet.key)
         self._present: list[pd.DataFrame] = []
         self._totals: list[pd.DataFrame] = []
@@ -184,9 +185,10 @@ class _SheetCheck:
         typed, unreadable = self._parse(chunk, row_numbers)
         if self._schema is None:
             self._schema = schema.build(sheet, self._context(), set(typed.columns))
-        found = schema.failures(*self._schema, typed, sheet, row_numbers, unreadable)
+        frame_schema, rules = self._schema
+        found = schema.failures(frame_schema, rules, typed, sheet, row_numbers, unreadable)
         for key, (problems, count) in found.items():
-            self._log(key, problems, count, self._schema[1][key].what if key in self._schema[1] else "同类问题")
+            self._log(key, problems, count, rules[key].what if key in rules else "同类问题")
         self._name_warnings(chunk, typed, row_numbers)
         self._collect(typed, row_numbers)
         if self.failed:
@@ -311,7 +313,7 @@ class _SheetCheck:
                 totals = pd.concat(self._totals, ignore_index=True)
                 totals = totals.groupby([sheet.month_column, sheet.region_column], observed=True).sum().reset_index()
                 self._log("plausible", panel_checks.plausibility(sheet, totals, self.ctx.con, lists), 0)
-        errors, warnings = list(self.other_errors), []
+        errors, warnings = list(self.other_errors), list[Problem]()
         for problems, count, what in self.found.values():
             full = capped(problems, max(count, len(problems)), sheet.title, None, what)
             for p in full:
