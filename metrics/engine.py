@@ -136,7 +136,7 @@ def _query_groups(kpis: list[Kpi], cat: Catalogue, scope: Scope, filters: dict[s
     fresh = aggregates_fresh() if fresh is None else fresh
     groups: dict[tuple, list[Kpi]] = {}
     for kpi in kpis:
-        base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+        base = cat.base_of(kpi)
         flt = _filters(base, cat, filters)
         restrict = _check_scope_for(base, cat, scope)
         source, _ = source_for(cat.facts[base.fact], cat.measures_of(base), flt, fresh)
@@ -217,7 +217,7 @@ def _evaluate(kpi: Kpi, cat: Catalogue, row: dict, p: Periods, region: str, targ
     """Value, 环比/同比, target, gap and RAG of one KPI from one row of window measures.
 
     ``region`` is the region whose target applies."""
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    base = cat.base_of(kpi)
     vals = {}
     for w in WINDOWS:
         window = getattr(p, w)
@@ -327,7 +327,7 @@ def _scoped_snapshot(month: str, period: str, scope: Scope) -> Snapshot:
     cat = load_catalogue()
 
     def visible(k: Kpi) -> bool:  # a department-limited viewer cannot see facts without departments
-        base = cat.kpis[k.base] if k.type == "gap" else k
+        base = cat.base_of(k)
         return scope.all_departments or "dept_code" in cat.facts[base.fact].dims
 
     ids = tuple(k.id for k in cat.kpis.values() if period in k.periods and visible(k))
@@ -390,7 +390,7 @@ def _compute_frame(kpi_ids: tuple, regions: tuple, month: str, period: str, scop
     records: dict[str, dict] = {}
     params_common = {"regions": regions, **scope.params(), **_window_params(p)}
     for fact, source, flt, restrict, measures, group in _query_groups(kpis, cat, scope, filters or {}):
-        bases = {b.id: b for b in (cat.kpis[k.base] if k.type == "gap" else k for k in group)}
+        bases = {b.id: b for b in (cat.base_of(k) for k in group)}
         ratios = [b for b in bases.values() if b.type == "ratio"]
         sql = windows_sql(fact, measures, dict(flt), restrict, ratios, source=source)
         params = {**params_common, **{f"f_{d}": v for d, v in flt}}
@@ -439,7 +439,7 @@ def kpi_breakdown(
     get_region(region, scope=scope)
     cat = load_catalogue()
     kpi = cat.kpi(kpi_id)
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    base = cat.base_of(kpi)
     first, last = as_of()
     p = _periods(month, period, last)
     _check_period(kpi, period)
@@ -690,7 +690,7 @@ def _stored_series_rows(kpi: Kpi, region: str, first: date, last: date) -> pd.Da
     if not results.ready():
         return None
     cat = load_catalogue()
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    base = cat.base_of(kpi)
     found = [_measure_provider(cat, base, m.name) for m in cat.measures_of(base)]
     if any(f is None for f in found):
         return None
@@ -799,7 +799,7 @@ def _region_series_rows(fact_name: str, source: str, measures: tuple, flt: tuple
 
 def _series_values(kpi: Kpi, cat: Catalogue, raw: pd.DataFrame, region: str, start: date, cumulative: bool,
                    last: date) -> pd.DataFrame:
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    base = cat.base_of(kpi)
     raw = raw.copy()
     if cumulative or base.target_mode == "time_progress":
         year = raw.index.year

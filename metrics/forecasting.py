@@ -118,7 +118,7 @@ def kpi_shape(kpi_id: str) -> Shape:
     """The shape of ``kpi_id``'s year-end value, from its catalogue declaration."""
     cat = load_catalogue()
     kpi = cat.kpi(kpi_id)
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    base = cat.base_of(kpi)
     kinds = tuple(m.kind for m in cat.measures_of(base))
     if base.type == "ratio" and kinds == ("flow", "flow") and _bounds(base):
         kind = "ytd_rate"

@@ -261,7 +261,7 @@ def _window_rows(con, fact, source: str, measures, group: list[Kpi], cat, period
     DuckDB does not fix: it differs in the last bits from one run of the engine to the next."""
     from metrics.engine import _periods
 
-    bases = {b.id: b for b in (cat.kpis[k.base] if k.type == "gap" else k for k in group)}
+    bases = {b.id: b for b in (cat.base_of(k) for k in group)}
     ratios = [b for b in bases.values() if b.type == "ratio"]
     stocks_only = all(m.kind == "stock" for m in measures)
     sets = []
