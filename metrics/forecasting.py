@@ -24,15 +24,17 @@ How the year-end value is modelled follows from the catalogue, never from a KPI 
 A ``gap`` KPI (与序时进度差) is its base KPI's shape shifted by the base's year-end target.
 A ``time_progress`` target (序时进度) is 100% at the year end.
 
-Caching: results are computed once per (what, KPI, region, arguments, data version, scope)
-and kept in an in-process LRU and as small JSON files under ``$COCKPIT_CACHE_DIR/forecast``
-(default ``data/cache/``) so that every gunicorn worker reuses them. The directory is bounded
-(``$COCKPIT_FORECAST_CACHE_FILES`` files, default 512, and ``$COCKPIT_FORECAST_CACHE_MB``,
-default 64 MB; the least recently used files go first). What-if results (a non-zero shift:
-every slider value is a new key) are never written to disk; they live in a small in-process
-LRU of their own (:data:`WHAT_IF_CACHE_SIZE`), so no stream of values can fill the disk or
-push the forecasts out of memory. Only data is cached (DataFrames and dicts), never figures.
-Cached objects are shared: treat them as read-only.
+Caching: results are memoised by :func:`metrics.cache.memo`, the one cache, keyed by the
+data version, the scope and the normalised arguments, and also written as small JSON files
+under ``$COCKPIT_CACHE_DIR/forecast`` (default ``data/cache/``) so that every gunicorn
+worker reuses them (:class:`metrics.cache.Disk`, keyed the same way and by this code's
+version). The directory is bounded (``$COCKPIT_FORECAST_CACHE_FILES`` files, default 512,
+and ``$COCKPIT_FORECAST_CACHE_MB``, default 64 MB; the least recently used files go
+first). What-if results (a non-zero shift: every slider value is a new key) are never
+written to disk; they live in a small store of their own (:data:`WHAT_IF_CACHE_SIZE`), so
+no stream of values can fill the disk or push the forecasts out of memory. Only data is
+cached (DataFrames and dicts), never figures. Cached objects are shared: treat them as
+read-only.
 
 Threads: fits run with one BLAS thread (``threadpoolctl``): measured 6.4 s → 0.7 s for four
 forecasts with back-tests on this 2-core machine. Setting ``OPENBLAS_NUM_THREADS`` here would
@@ -44,26 +46,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
 import os
-import threading
-import time
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from data import db
 from data.scope import Scope, require
 from metrics.attainment import level_attainment, what_if, ytd_rate_attainment, ytd_sum_attainment
-from metrics.cache import data_key  # the data version, re-read only when the file changes
+from metrics.cache import Disk, memo
 from metrics.catalogue import Kpi, load_catalogue
-from metrics.compile import named_sql
 from metrics.engine import kpi_series
+from metrics.engine.targets import year_end_target as engine_year_end_target
 from metrics.forecast import backtest, forecast, simulate
 from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of
@@ -80,19 +77,16 @@ MAX_HORIZON = 36
 WHAT_IF_MODES = ("ramp", "flat")
 RATE_BOUNDS = (0.0, 100.0)
 N_PATHS = 2000
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 # the disk cache outlives the process: key it by the modelling code too, so an engine
 # change never serves forecasts made by the previous engine
 _ENGINE_VERSION = hashlib.sha256(b"".join(
     (Path(__file__).parent / name).read_bytes() for name in ("forecast.py", "attainment.py", "forecasting.py")
 )).hexdigest()[:12]
-_LRU_SIZE = 256
-_LRU: OrderedDict = OrderedDict()
-WHAT_IF_CACHE_SIZE = 64
-_WHAT_IF_LRU: OrderedDict = OrderedDict()  # memory only (see the module docstring)
+CACHE_SIZE = 256
+WHAT_IF_CACHE_SIZE = 64  # memory only (see the module docstring)
 DISK_CACHE_FILES = 512
 DISK_CACHE_MB = 64
-_LOCK = threading.Lock()
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "cache"
 
 
@@ -148,28 +142,6 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("COCKPIT_CACHE_DIR") or DEFAULT_CACHE_DIR) / "forecast"
 
 
-def _key(kind: str, scope: Scope, *parts) -> tuple:
-    return (_CACHE_FORMAT, _ENGINE_VERSION, kind, data_key()[1], tuple(scope.regions),
-            None if scope.departments is None else tuple(scope.departments), *parts)
-
-
-def _disk_path(key: tuple) -> Path:
-    digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:24]
-    return _cache_dir() / f"{key[2]}-{digest}.json"  # key[2] is the kind: forecast / attainment
-
-
-def _read_disk(path: Path):
-    try:
-        doc = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):  # absent, or half-written by a crashed worker: recompute
-        return None
-    try:
-        os.utime(path)  # recently used: evicted last
-    except OSError:
-        pass
-    return doc
-
-
 def _disk_limits() -> tuple[int, int]:
     def env(name: str, default: int) -> int:
         try:
@@ -181,76 +153,15 @@ def _disk_limits() -> tuple[int, int]:
     return files, env("COCKPIT_FORECAST_CACHE_MB", DISK_CACHE_MB) * 2**20
 
 
-def _evict_disk(directory: Path) -> None:
-    """Remove the least recently used files until the directory is within its bounds."""
-    max_files, max_bytes = _disk_limits()
-    entries = []
-    with os.scandir(directory) as found:
-        for entry in found:
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if entry.name.endswith(".tmp"):
-                if st.st_mtime < time.time() - 3600:  # left by a crashed worker
-                    Path(entry.path).unlink(missing_ok=True)
-                continue
-            if entry.name.endswith(".json"):
-                entries.append((st.st_mtime, st.st_size, entry.path))
-    entries.sort()
-    total = sum(size for _, size, _ in entries)
-    while entries and (len(entries) > max_files or total > max_bytes):
-        _, size, oldest = entries.pop(0)
-        Path(oldest).unlink(missing_ok=True)
-        total -= size
-
-
-def _write_disk(path: Path, doc) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(doc, ensure_ascii=False, default=_json_default), "utf-8")
-        os.replace(tmp, path)  # atomic: workers may write the same key
-        _evict_disk(path.parent)
-    except OSError:  # a read-only disk only costs the other workers a recomputation
-        pass
-
-
-def _json_default(x):
-    if isinstance(x, (np.floating, np.integer)):
-        return x.item()
-    if isinstance(x, (tuple, np.ndarray)):
-        return list(x)
-    return str(x)
-
-
-def _cached(key: tuple, compute, encode=lambda v: v, decode=lambda d: d, *, disk: bool = True):
-    store, size = (_LRU, _LRU_SIZE) if disk else (_WHAT_IF_LRU, WHAT_IF_CACHE_SIZE)
-    with _LOCK:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    path = _disk_path(key) if disk else None
-    doc = _read_disk(path) if path is not None else None
-    if doc is not None:
-        value = decode(doc)
-    else:
-        with _fitting():
-            value = compute()
-        if path is not None:
-            _write_disk(path, encode(value))
-    with _LOCK:
-        store[key] = value
-        while len(store) > size:
-            store.popitem(last=False)
-    return value
+def _disk(name: str, encode=lambda v: v, decode=lambda d: d) -> Disk:
+    # the files outlive the process: keyed by the modelling code too (_ENGINE_VERSION)
+    return Disk(name, _cache_dir, lambda: _disk_limits(), f"{_CACHE_FORMAT}-{_ENGINE_VERSION}", encode, decode)
 
 
 def clear_cache(disk: bool = False) -> None:
     """Forget the in-process cache (and the files on disk with ``disk=True``)."""
-    with _LOCK:
-        _LRU.clear()
-        _WHAT_IF_LRU.clear()
+    for fn in (_forecast, _attainment, _what_if_attainment):
+        fn.cache_clear()
     if disk:
         for f in _cache_dir().glob("*.json"):
             f.unlink(missing_ok=True)
@@ -258,8 +169,7 @@ def clear_cache(disk: bool = False) -> None:
 
 def memory_cache_sizes() -> dict[str, int]:
     """How many results the in-process caches hold: ``results`` and ``what_if``."""
-    with _LOCK:
-        return {"results": len(_LRU), "what_if": len(_WHAT_IF_LRU)}
+    return {"results": _forecast.cache_len() + _attainment.cache_len(), "what_if": _what_if_attainment.cache_len()}
 
 
 def _frame_to_doc(df: pd.DataFrame) -> dict:
@@ -428,9 +338,12 @@ def kpi_forecast(kpi_id: str, region: str, *, scope: Scope, horizon: int = 6,
     scope = require(scope)
     load_catalogue().kpi(kpi_id)
     horizon = _check_horizon(horizon)
-    key = _key("forecast", scope, kpi_id, region, horizon, bool(cumulative))
-    return _cached(key, lambda: _compute_forecast(kpi_id, region, scope, horizon, bool(cumulative)),
-                   _frame_to_doc, _frame_from_doc)
+    return _forecast(kpi_id, region, scope, horizon, bool(cumulative))
+
+
+@memo(CACHE_SIZE, copy=False, wrap_call=_fitting, disk=_disk("forecast", _frame_to_doc, _frame_from_doc))
+def _forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumulative: bool) -> pd.DataFrame:
+    return _compute_forecast(kpi_id, region, scope, horizon, cumulative)
 
 
 # ------------------------------------------------------------------ attainment
@@ -458,20 +371,7 @@ def _monthly_inputs(shape: Shape, region: str, scope: Scope) -> pd.DataFrame:
 
 def year_end_target(kpi_id: str, region: str, year: int) -> tuple[float | None, str | None]:
     """The target (and its source) that ``kpi_id``'s value at the end of ``year`` is held to."""
-    return _year_end_target(load_catalogue().kpi(kpi_id), region, year)
-
-
-def _year_end_target(kpi: Kpi, region: str, year: int) -> tuple[float | None, str | None]:
-    """The KPI's target for the year's end: 序时进度 is 100% in December; else the region's
-    (or nearest ancestor's) kpi_target row for the year; else the catalogue default."""
-    if kpi.target_mode == "time_progress":
-        return 100.0, "序时进度（12÷12）"
-    rows = db.query(named_sql("targets.sql"), {"kpis": [kpi.id], "regions": [region], "year": int(year)})
-    # the file returns every KPI × region of the year (the engine memoises it per year): keep ours
-    rows = rows[(rows["kpi_id"] == kpi.id) & (rows["region_code"] == region)]
-    if not rows.empty:
-        return float(rows["target"].iloc[0]), str(rows["source"].iloc[0])
-    return kpi.target, (kpi.source if kpi.target is not None else None)
+    return engine_year_end_target(load_catalogue().kpi(kpi_id), region, year)
 
 
 def _shifts(k: int, shift: float, mode: str) -> np.ndarray:
@@ -614,8 +514,8 @@ def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float,
     out = {"kpi_id": kpi_id, "region": region, "unit": kpi.unit, "year": y}
     if data["value"].dropna().empty:
         return {**out, "has_data": False, "shape": shape.kind, "probability": None, "model": None}
-    base_target, base_source = _year_end_target(shape.base, region, y)
-    target, source = (_year_end_target(kpi, region, y) if shape.gap else (base_target, base_source))
+    base_target, base_source = engine_year_end_target(shape.base, region, y)
+    target, source = (engine_year_end_target(kpi, region, y) if shape.gap else (base_target, base_source))
     # a gap's event "base − base target ≥ gap target" is "base ≥ base target + gap target"
     offset = base_target if shape.gap and base_target is not None else 0.0
     modelled_target = None if target is None or (shape.gap and base_target is None) else target + offset
@@ -662,11 +562,10 @@ def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if
         raise ValueError("what_if_pp must be a finite number")
     cut = None if as_of in (None, "") else parse_month(as_of)
     cut = None if cut is None or cut >= _last_month() else cut.strftime("%Y-%m")  # the latest month: no cut
-    key = _key("attainment", scope, kpi_id, region, None if year in (None, "") else str(year), pp, what_if_mode,
-               *(() if cut is None else (cut,)))
+    year = None if year in (None, "") else str(year)
     # a what-if (any non-zero shift) is one of unboundedly many keys: memory only, never on disk
-    return _cached(key, lambda: _compute_attainment(kpi_id, region, scope, year, pp, what_if_mode, cut),
-                   decode=_attainment_from_doc, disk=pp == 0)
+    cached = _attainment if pp == 0 else _what_if_attainment
+    return cached(kpi_id, region, scope, year, pp, what_if_mode, cut)
 
 
 def _attainment_from_doc(doc: dict) -> dict:
@@ -674,3 +573,15 @@ def _attainment_from_doc(doc: dict) -> dict:
         if k in doc and doc[k] is not None:
             doc[k] = tuple(doc[k])
     return doc
+
+
+@memo(CACHE_SIZE, copy=False, wrap_call=_fitting, disk=_disk("attainment", decode=_attainment_from_doc))
+def _attainment(kpi_id: str, region: str, scope: Scope, year: str | None, pp: float, mode: str,
+                cut: str | None) -> dict:
+    return _compute_attainment(kpi_id, region, scope, year, pp, mode, cut)
+
+
+@memo(WHAT_IF_CACHE_SIZE, copy=False, wrap_call=_fitting)
+def _what_if_attainment(kpi_id: str, region: str, scope: Scope, year: str | None, pp: float, mode: str,
+                        cut: str | None) -> dict:
+    return _compute_attainment(kpi_id, region, scope, year, pp, mode, cut)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data.scope import Scope, ScopeError
-from metrics import forecasting
+from metrics import cache, forecasting
 from metrics.engine import kpi_value
 from metrics.forecasting import (
     attainment_from_history,
@@ -78,7 +78,7 @@ def test_the_cache_key_holds_horizon_scope_and_data_version(cache_env, fit_count
     kpi_forecast("online_handling_rate", "360100", scope=Scope(regions=("360100",)), horizon=6)
     assert len(fit_counter) > n
     n = len(fit_counter)
-    monkeypatch.setattr(forecasting, "data_key", lambda: ("cockpit.duckdb", "a-new-load"))
+    monkeypatch.setattr(cache, "data_key", lambda: ("cockpit.duckdb", "a-new-load"))
     kpi_forecast("online_handling_rate", "360100", scope=PROVINCE, horizon=6)
     assert len(fit_counter) > n
 
