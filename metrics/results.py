@@ -8,8 +8,8 @@ them, so the first view of a month after a start or a publish reads one month's 
 region's 当月 rows for its card and trend series) instead of querying every fact. Quarters,
 years, filters and department-limited viewers are still computed live.
 
-The rows are the engine's own: the same window sums (``results_windows.sql`` computes the
-sums ``kpi_windows.sql`` does, for many months in one query) evaluated by the same
+The rows are the engine's own: the same window sums (``kpi_windows.sql``, bound with every
+month's windows at once) evaluated by the same
 :func:`metrics.engine.evaluate.evaluated_rows`. A publish refreshes only the results it can have
 changed (:func:`affected_months`); a new catalogue or engine is a whole rebuild
 (:func:`results_version`, checked by ``publish.upgrade`` at start).
@@ -34,13 +34,12 @@ from data.intake.apply import AGGREGATE_SOURCES
 from data.scope import Scope
 from metrics.cache import memo
 from metrics.catalogue import CATALOGUE_PATH, Kpi, load_catalogue
-from metrics.compile import SQL_DIR, _monthly_lines, _ratio_lines, _render, _window_lines, named_sql
+from metrics.compile import SQL_DIR, _render, named_sql, window_lists, windows_sql
 from metrics.periods import add_months, windows
 
 RESULTS_FORMAT = "1"  # bump when the table's columns or their meaning change
 TABLE = "kpi_results"
 PERIODS = ("ytd", "month")  # the pages' periods (metrics.dashboard.PAGE_PERIODS)
-WINDOWS_TABLE = "_results_windows"
 NEW_TABLE = "_results_new"
 
 # the columns of a snapshot row, as metrics.engine.snapshot._compute_frame gives them
@@ -61,7 +60,7 @@ FACT_SOURCES: dict[str, dict[str, str]] = {
 _HERE = Path(__file__).resolve().parent
 # what a result is computed from: a change to any of these is a whole rebuild at the next start
 _VERSIONED = [CATALOGUE_PATH, *sorted((_HERE / "engine").glob("*.py")), _HERE / "periods.py", _HERE / "compile.py",
-              SQL_DIR / "kpi_windows.sql", SQL_DIR / "results_windows.sql", SQL_DIR / "targets.sql"]
+              SQL_DIR / "kpi_windows.sql", SQL_DIR / "targets.sql"]
 
 
 @lru_cache(maxsize=1)
@@ -245,16 +244,6 @@ def _compute(con, cat, plan: dict[str, set[date] | None], months: list[date], fi
     return len(new), done
 
 
-def windows_sql(measures, ratios: list[Kpi], source: str) -> str:
-    """Window sums of one fact's measures for every region and many months at once: the sums
-    of ``kpi_windows.sql``, whose bound window parameters are here columns of the rows of
-    ``_results_windows`` (one per result month × month its windows read)."""
-    return _render(
-        "results_windows.sql", view=source, windows=WINDOWS_TABLE, monthly=_monthly_lines(measures),
-        measures=_window_lines(measures).replace("$", "w."), ratios=_ratio_lines(ratios),
-    )
-
-
 def _window_rows(con, fact, source: str, measures, group: list[Kpi], cat, period: str, todo: list[date],
                  codes: list[str], province: Scope, last: date) -> dict[date, dict[str, dict]]:
     """Each month's window sums by region for one query group: {month: {region: row}}.
@@ -264,26 +253,8 @@ def _window_rows(con, fact, source: str, measures, group: list[Kpi], cat, period
     DuckDB does not fix: it differs in the last bits from one run of the engine to the next."""
     from metrics.engine.plan import periods_of, ratio_bases
 
-    ratios = ratio_bases(cat, group)
-    stocks_only = all(m.kind == "stock" for m in measures)
-    sets = []
-    for m in todo:
-        p = periods_of(m, period, last)
-        bounds = {f"{n}_{e}": (getattr(w, e) if w else None)
-                  for n, w in (("cur", p.cur), ("prev", p.prev), ("ly", p.ly)) for e in ("start", "end")}
-        # the months any window reads (a stock only its end): the rows joined to this result month
-        spans = [w for w in (p.cur, p.prev, p.ly) if w is not None]
-        reads = {w.end for w in spans} if stocks_only else {x for w in spans for x in month_range(w.start, w.end)}
-        sets += [{"result_month": m, "month": x, **bounds} for x in sorted(reads)]
-    frame = pd.DataFrame(sets)
-    con.register("_results_sets", frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOWS_TABLE} AS SELECT * FROM _results_sets")
-    finally:
-        con.unregister("_results_sets")
-    sql = windows_sql(measures, ratios, source)
-    params = {"regions": codes, "span_start": frame["month"].min(), "span_end": frame["month"].max(),
-              **province.params()}
+    sql = windows_sql(fact, measures, {}, False, ratio_bases(cat, group), source=source)
+    params = {"regions": codes, **province.params(), **window_lists([periods_of(m, period, last) for m in todo])}
     df = con.execute(sql, db.bind(sql, params)).df()
     # plain dicts per row (DataFrame.to_dict("index") per month costs more than the query)
     columns = [c for c in df.columns if c not in ("result_month", "region_code")]

@@ -18,9 +18,9 @@ from data.scope import Scope, require
 from metrics import results
 from metrics.cache import memo
 from metrics.catalogue import Kpi, load_catalogue
-from metrics.compile import named_sql, windows_sql
+from metrics.compile import named_sql, window_lists, windows_sql
 from metrics.engine.evaluate import evaluated_rows
-from metrics.engine.plan import check_period, periods_of, query_groups, ratio_bases, window_params
+from metrics.engine.plan import check_period, periods_of, query_groups, ratio_bases
 from metrics.engine.targets import targets
 from metrics.periods import parse_month
 from metrics.regions import as_of, region_tree, root_region
@@ -168,7 +168,7 @@ def _compute_frame(kpi_ids: tuple, regions: tuple, month: str, period: str, scop
     for kpi in kpis:
         check_period(kpi, period)
     records: dict[str, dict] = {}
-    params_common = {"regions": regions, **scope.params(), **window_params(p)}
+    params_common = {"regions": regions, **scope.params(), **window_lists([p])}
     for fact, source, flt, restrict, measures, group in query_groups(kpis, cat, scope, filters or {}):
         sql = windows_sql(fact, measures, dict(flt), restrict, ratio_bases(cat, group), source=source)
         params = {**params_common, **{f"f_{d}": v for d, v in flt}}
