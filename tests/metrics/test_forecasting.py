@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data.scope import Scope, ScopeError
-from metrics import cache, forecasting
+from metrics import cache, forecasting, year_end
 from metrics.engine import kpi_value
 from metrics.forecasting import (
     attainment_from_history,
@@ -144,8 +144,8 @@ def test_the_shape_comes_from_the_catalogue_measures():
 def test_attainment_calls_the_helper_for_the_kpis_shape(cache_env, monkeypatch, kpi_id, helper):
     called = []
     for name in ("ytd_rate_attainment", "level_attainment", "ytd_sum_attainment"):
-        real = getattr(forecasting, name)
-        monkeypatch.setattr(forecasting, name, lambda *a, _n=name, _r=real, **k: called.append(_n) or _r(*a, **k))
+        real = getattr(year_end, name)
+        monkeypatch.setattr(year_end, name, lambda *a, _n=name, _r=real, **k: called.append(_n) or _r(*a, **k))
     a = kpi_attainment(kpi_id, "360000", scope=PROVINCE)
     assert called == [helper]
     assert a["months_remaining"] == 2 and a["year_end_month"] == "2026-12"

@@ -16,10 +16,10 @@ from data import db
 from data.intake.spec import load_families
 from data.scope import Scope
 from metrics import engine, results
-from metrics.engine import series, snapshot
 from metrics.cache import clear_all
 from metrics.catalogue import load_catalogue
 from metrics.compile import _monthly_lines
+from metrics.engine import series, snapshot
 from metrics.materialize import source_for
 from metrics.periods import add_months
 from metrics.regions import as_of, region_tree

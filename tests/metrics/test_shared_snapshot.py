@@ -10,9 +10,9 @@ import pytest
 
 from data.scope import Scope
 from metrics import engine
-from metrics.engine import series
 from metrics.cache import clear_all
 from metrics.catalogue import load_catalogue
+from metrics.engine import series
 
 CITY, COUNTY, OTHER_CITY = "360100", "360102", "360200"
 COLUMNS = ["value", "numerator", "denominator", "prev_value", "ly_value", "mom_change", "yoy_change", "target",
