@@ -88,8 +88,11 @@ def windows_sql(
     parameters are :func:`window_lists` of the result months."""
     ends = "SELECT unnest([cur_end, prev_end, ly_end]) FROM windows"
     dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts, ends)
+    stocks_only = all(m.kind == "stock" for m in measures)
+    reads = ("m.month IN (w.cur_end, w.prev_end, w.ly_end)" if stocks_only
+             else "m.month BETWEEN w.read_start AND w.read_end")
     return _render(
-        "kpi_windows.sql", view=source or fact.view, monthly=_monthly_lines(measures),
+        "kpi_windows.sql", view=source or fact.view, monthly=_monthly_lines(measures), reads=reads,
         measures=_window_lines(measures, "w."), dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
     )
 

@@ -1,7 +1,8 @@
 -- Measures of one fact for a list of regions over the three period windows of one or many
 -- result months (cur = the period asked for, prev = 环比, ly = 同比): a page's query binds one
 -- result month, the results table's refresh (metrics/results.py) every month at once.
--- The windows are bound lists read in parallel, one element per result month.
+-- The windows are bound lists read in parallel, one element per result month; each result
+-- month joins the months its windows read (a stocks-only fact: the window ends only).
 -- Rendered by metrics/compile.py: the double-brace slots take only identifiers and expressions
 -- from the validated catalogue; every value is a bound parameter.
 WITH windows AS (
@@ -45,7 +46,7 @@ aggregated AS (
         sum(fact_rows) FILTER (WHERE month BETWEEN w.ly_start AND w.ly_end) AS rows__ly,
         sum(one_thing_items) FILTER (WHERE month = w.ly_end) AS one_thing_items__ly
     FROM windows AS w
-    JOIN monthly AS m ON m.month BETWEEN w.read_start AND w.read_end
+    JOIN monthly AS m ON m.month IN (w.cur_end, w.prev_end, w.ly_end)
     GROUP BY w.result_month, m.region_code
 )
 SELECT w.result_month, r.code AS region_code, a.* EXCLUDE (result_month, region_code)

@@ -1,7 +1,8 @@
 -- Measures of one fact for a list of regions over the three period windows of one or many
 -- result months (cur = the period asked for, prev = 环比, ly = 同比): a page's query binds one
 -- result month, the results table's refresh (metrics/results.py) every month at once.
--- The windows are bound lists read in parallel, one element per result month.
+-- The windows are bound lists read in parallel, one element per result month; each result
+-- month joins the months its windows read (a stocks-only fact: the window ends only).
 -- Rendered by metrics/compile.py: the double-brace slots take only identifiers and expressions
 -- from the validated catalogue; every value is a bound parameter.
 WITH windows AS (
