@@ -60,13 +60,15 @@ def normalise(value):
     """One cache key for one value: a month in any of its spellings is a ``date`` of the 1st;
     lists, tuples and dicts are normalised item by item (and made hashable)."""
     if isinstance(value, str):
-        m = _MONTH.match(value)
+        m = _MONTH.match(value) if value[4:5] == "-" else None  # region and KPI codes skip the regex
         return date(int(m.group(1)), int(m.group(2)), 1) if m and 1 <= int(m.group(2)) <= 12 else value
     if isinstance(value, pd.Period) and value.freqstr.startswith("M"):
         return date(value.year, value.month, 1)
     if isinstance(value, datetime):  # Timestamp included: before date, of which it is a subclass
         return value.date() if value.time() == datetime.min.time() and value.tzinfo is None else value
     if isinstance(value, (list, tuple)):
+        if all(type(v) is str and v[4:5] != "-" for v in value):  # codes: the common case, kept fast
+            return tuple(value)
         return tuple(normalise(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((k, normalise(v)) for k, v in value.items()))
