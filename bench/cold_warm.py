@@ -99,7 +99,7 @@ def child_cold(month: str, further: str, other: str, third: str) -> dict:
     import app  # noqa: F401 — registers the pages
     from components.session import viewing_as
     from data.scope import Scope
-    from metrics import engine
+    from metrics import engine, results
     from metrics.catalogue import load_catalogue
     from metrics.regions import as_of, children, region_tree, root_region
 
@@ -116,7 +116,7 @@ def child_cold(month: str, further: str, other: str, third: str) -> dict:
     out["snapshot_computed"] = _timed(engine._compute_frame, ids, codes, other, "ytd", province, ())
     cities = [r.code for r in children(root_region(), scope=province)]
     out["one_kpi"] = _timed(lambda: engine.compute([KPI], cities, third, "ytd", scope=province, snapshot=False))
-    out["stored"] = engine.results.ready()
+    out["stored"] = results.ready()
     return out
 
 

@@ -45,7 +45,7 @@ def by_department(kpi_id: str) -> bool:
     only KPIs a department-limited scope may see."""
     cat = load_catalogue()
     kpi = cat.kpi(kpi_id)
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
+    base = cat.base_of(kpi)
     return "dept_code" in cat.facts[base.fact].dims
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,27 @@ CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _FORBIDDEN_SQL = re.compile(r";|--|/\*|\b(select|insert|update|delete|drop|attach|copy|pragma|install|load)\b", re.I)
-KPI_TYPES = ("ratio", "sum", "gap")
+
+
+class KpiType(StrEnum):
+    """How a KPI's value is formed (cf. dbt-semantic-interfaces' ``MetricType``)."""
+
+    RATIO = "ratio"  # numerator / denominator × factor
+    SUM = "sum"  # one summed measure
+    GAP = "gap"  # its base KPI minus the base's target
+
+
+class MeasureKind(StrEnum):
+    FLOW = "flow"  # summed over a window's months
+    STOCK = "stock"  # read at a window's last month
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"  # higher is better
+    LOWER = "lower"
+
+
+KPI_TYPES = tuple(KpiType)
 PERIODS = ("month", "ytd", "quarter", "year")
 PERIOD_LABELS = {"month": "当月", "ytd": "累计", "quarter": "季度", "year": "年度"}
 
@@ -36,7 +57,7 @@ class UnknownKpiError(KeyError):
 class Measure:
     name: str
     expr: str
-    kind: str  # flow | stock
+    kind: MeasureKind
     agg: str  # sum | count_distinct
     label: str
     additive: bool  # Σ over regions equals the parent's value
@@ -71,9 +92,9 @@ class Kpi:
     name_en: str
     family: str
     fact: str
-    type: str
+    type: KpiType
     unit: str
-    direction: str
+    direction: Direction
     caliber: str
     source: str
     numerator: str | None = None
@@ -94,7 +115,7 @@ class Kpi:
 
     @property
     def higher_is_better(self) -> bool:
-        return self.direction == "higher"
+        return self.direction == Direction.HIGHER
 
     @property
     def has_target(self) -> bool:
@@ -120,12 +141,15 @@ class Catalogue:
         except KeyError:
             raise UnknownKpiError(kpi_id) from None
 
+    def base_of(self, kpi: Kpi) -> Kpi:
+        """The KPI whose measures give ``kpi``'s value: a gap's base, else the KPI itself."""
+        return self.kpis[kpi.base] if kpi.type == KpiType.GAP else kpi
+
     def measures_of(self, kpi: Kpi) -> list[Measure]:
         """The measures a KPI needs from its fact (through its base for gaps)."""
-        if kpi.type == "gap":
-            return self.measures_of(self.kpis[kpi.base])
-        fact = self.facts[kpi.fact]
-        names = [kpi.measure] if kpi.type == "sum" else [kpi.numerator, kpi.denominator]
+        base = self.base_of(kpi)
+        fact = self.facts[base.fact]
+        names = [base.measure] if base.type == KpiType.SUM else [base.numerator, base.denominator]
         return [fact.measures[n] for n in names]
 
     def headline(self) -> list[Kpi]:
@@ -156,7 +180,7 @@ def _parse_fact(name: str, raw: dict) -> Fact:
         if not isinstance(expr, str) or not expr.strip() or _FORBIDDEN_SQL.search(expr):
             raise _fail(mwhere, f"表达式不合法：{expr!r}")
         kind = m.get("kind")
-        if kind not in ("flow", "stock"):
+        if kind not in tuple(MeasureKind):
             raise _fail(mwhere, f"kind 应为 flow 或 stock，而不是 {kind!r}")
         agg = m.get("agg", "sum")
         if agg not in ("sum", "count_distinct"):
@@ -164,7 +188,7 @@ def _parse_fact(name: str, raw: dict) -> Fact:
         if agg == "count_distinct" and kind != "stock":
             raise _fail(mwhere, "count_distinct 度量只能是 stock（按月去重计数，不能跨月累加）")
         measures[mname] = Measure(
-            name=mname, expr=expr, kind=kind, agg=agg, label=m.get("label", mname), additive=agg == "sum"
+            name=mname, expr=expr, kind=MeasureKind(kind), agg=agg, label=m.get("label", mname), additive=agg == "sum"
         )
     detail = tuple(raw.get("detail_dims", ()))
     if not set(detail) <= set(dims):
@@ -190,7 +214,7 @@ def _parse_kpi(raw: dict, facts: dict[str, Fact]) -> Kpi:
         raise _fail(where, "id 只能由小写字母、数字和下划线组成")
     if raw["type"] not in KPI_TYPES:
         raise _fail(where, f"type 应为 {KPI_TYPES} 之一")
-    if raw["direction"] not in ("higher", "lower"):
+    if raw["direction"] not in tuple(Direction):
         raise _fail(where, "direction 应为 higher 或 lower")
     fact = facts.get(raw["fact"])
     if fact is None:
@@ -216,8 +240,8 @@ def _parse_kpi(raw: dict, facts: dict[str, Fact]) -> Kpi:
         raise _fail(where, f"rag 字段不合法：{exc}") from None
     if rag.red_below > rag.amber_below:
         raise _fail(where, "rag.red_below 不能高于 rag.amber_below")
-    values = {k: v for k, v in raw.items() if k not in ("rag", "periods")}
-    return Kpi(**values, rag=rag, periods=periods)
+    values = {k: v for k, v in raw.items() if k not in ("rag", "periods", "type", "direction")}
+    return Kpi(**values, type=KpiType(raw["type"]), direction=Direction(raw["direction"]), rag=rag, periods=periods)
 
 
 def parse_catalogue(text: str) -> Catalogue:
@@ -234,9 +258,9 @@ def parse_catalogue(text: str) -> Catalogue:
             raise _fail(f"指标 {kpi.id}", "id 重复")
         kpis[kpi.id] = kpi
     for kpi in kpis.values():
-        if kpi.type == "gap":
+        if kpi.type == KpiType.GAP:
             base = kpis.get(kpi.base)
-            if base is None or base.type == "gap":
+            if base is None or base.type == KpiType.GAP:
                 raise _fail(f"指标 {kpi.id}", f"base 应为已声明的非差值指标，而不是 {kpi.base!r}")
             if not base.has_target:
                 raise _fail(f"指标 {kpi.id}", f"base 指标 {base.id} 没有目标值")

@@ -44,15 +44,18 @@ def _scope_and_filters(fact: Fact, filters: dict[str, object], restrict_depts: b
     return dept_scope, clauses
 
 
-def _window_lines(measures: list[Measure]) -> str:
-    """Window sums over the per-month rows: flows over the window, stocks at its last month."""
+def _window_lines(measures: list[Measure], bounds: str = "$") -> str:
+    """Window sums over the per-month rows: flows over the window, stocks at its last month.
+
+    ``bounds``: how the window bounds are named: bound parameters (``$cur_start``) or the
+    columns of the windows relation (``w.`` gives ``w.cur_start``)."""
     lines = []
     for window in WINDOWS:
         rows = f"sum(fact_rows) FILTER (WHERE month BETWEEN ${window}_start AND ${window}_end)"
         lines.append(f"        {rows} AS rows__{window}")
         for m in measures:
             lines.append(f"        sum({m.name}) FILTER (WHERE {_window_condition(m, window)}) AS {m.name}__{window}")
-    return ",\n".join(lines)
+    return ",\n".join(lines).replace("$", bounds)
 
 
 def _ratio_lines(ratios: list[Kpi]) -> str:
@@ -63,11 +66,12 @@ def _ratio_lines(ratios: list[Kpi]) -> str:
     )
 
 
-def _window_filters(fact: Fact, measures: list[Measure], filters: dict, restrict_depts: bool) -> tuple[str, str]:
+def _window_filters(fact: Fact, measures: list[Measure], filters: dict, restrict_depts: bool,
+                    ends: str = "$cur_end, $prev_end, $ly_end") -> tuple[str, str]:
     dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
     if all(m.kind == "stock" for m in measures):
         # stocks are read at window ends only: skip the months in between
-        clauses += "\n      AND f.month IN ($cur_end, $prev_end, $ly_end)"
+        clauses += f"\n      AND f.month IN ({ends})"
     return dept_scope, clauses
 
 
@@ -79,13 +83,32 @@ def windows_sql(
     ratios: list[Kpi] = (),
     source: str | None = None,
 ) -> str:
-    """SQL computing each measure over the cur/prev/ly windows, per region, and each
-    ratio KPI as ``numerator / NULLIF(denominator, 0) × factor``."""
-    dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts)
+    """SQL computing each measure over the cur/prev/ly windows of each result month, per
+    region, and each ratio KPI as ``numerator / NULLIF(denominator, 0) × factor``: the bound
+    parameters are :func:`window_lists` of the result months."""
+    ends = "SELECT unnest([cur_end, prev_end, ly_end]) FROM windows"
+    dept_scope, clauses = _window_filters(fact, measures, filters, restrict_depts, ends)
+    stocks_only = all(m.kind == "stock" for m in measures)
+    reads = ("m.month IN (w.cur_end, w.prev_end, w.ly_end)" if stocks_only
+             else "m.month BETWEEN w.read_start AND w.read_end")
     return _render(
-        "kpi_windows.sql", view=source or fact.view, monthly=_monthly_lines(measures),
-        measures=_window_lines(measures), dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
+        "kpi_windows.sql", view=source or fact.view, monthly=_monthly_lines(measures), reads=reads,
+        measures=_window_lines(measures, "w."), dept_scope=dept_scope, filters=clauses, ratios=_ratio_lines(ratios),
     )
+
+
+def window_lists(periods: list) -> dict[str, list]:
+    """The bound windows of :func:`windows_sql`: one list element per result month (a
+    :class:`~metrics.periods.Periods`), and the span of months any of them reads."""
+    params: dict[str, list] = {"result_months": [p.month for p in periods]}
+    for name in WINDOWS:
+        ws = [getattr(p, name) for p in periods]
+        params[f"{name}_starts"] = [w.start if w else None for w in ws]
+        params[f"{name}_ends"] = [w.end if w else None for w in ws]
+    present = [w for p in periods for w in (getattr(p, n) for n in WINDOWS) if w]
+    params["span_start"] = min(w.start for w in present)
+    params["span_end"] = max(w.end for w in present)
+    return params
 
 
 def breakdown_sql(

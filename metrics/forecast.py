@@ -55,6 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from metrics.cache import memo
+
 __all__ = [
     "forecast",
     "simulate",
@@ -68,10 +70,9 @@ __all__ = [
 
 MIN_MODEL_POINTS = 12
 _T_DF = 5  # heavy-tailed predictive distribution (Student t, 5 d.o.f.)
-# Small memo of fitted models so that forecast() and simulate() on the same data (as the
-# attainment helpers do) fit only once.  Keyed on the cleaned values, horizon, bounds and
-# season length; a fit is a pure function of those, so results are unchanged.
-_FIT_CACHE: dict = {}
+# Fitted models are memoised so that forecast() and simulate() on the same data (as the
+# attainment helpers do) fit only once: keyed on the cleaned values, horizon, bounds and
+# season length, of which a fit is a pure function (metrics.cache, unversioned).
 _FIT_CACHE_SIZE = 64
 _LOGIT_EPS = 1e-3  # fraction of the bounds' range kept away from the edges on the logit scale
 
@@ -546,11 +547,14 @@ def _fit(y, horizon: int, bounds, seasonal_period: int):
         if not hi > lo:
             raise ValueError(f"bounds must be (low, high) with low < high; got {bounds!r}")
         v = np.clip(v, lo, hi)
-    key = (v.tobytes(), H, None if bounds is None else (float(bounds[0]), float(bounds[1])),
-           int(seasonal_period))
-    cached = _FIT_CACHE.get(key)
-    if cached is not None:
-        return prep, cached, H
+    fit = _fitted(np.asarray(v, dtype=float).tobytes(), H,
+                  None if bounds is None else (float(bounds[0]), float(bounds[1])), int(seasonal_period))
+    return prep, fit, H
+
+
+@memo(_FIT_CACHE_SIZE, copy=False, versioned=False)
+def _fitted(values: bytes, H: int, bounds, seasonal_period: int) -> _Fit:
+    v = np.frombuffer(values, dtype=float).copy()
     scale = max(np.max(np.abs(v)), 1e-300)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -564,10 +568,7 @@ def _fit(y, horizon: int, bounds, seasonal_period: int):
             except Exception as exc:  # noqa: BLE001 - last-resort safety net
                 fit = _fit_fallback(v, H, bounds)
                 fit.model += f" (model pool failed: {type(exc).__name__})"
-    _FIT_CACHE[key] = fit
-    while len(_FIT_CACHE) > _FIT_CACHE_SIZE:
-        _FIT_CACHE.pop(next(iter(_FIT_CACHE)))
-    return prep, fit, H
+    return fit
 
 
 def _quantiles(fit: _Fit, q: np.ndarray) -> np.ndarray:

@@ -24,15 +24,17 @@ How the year-end value is modelled follows from the catalogue, never from a KPI 
 A ``gap`` KPI (与序时进度差) is its base KPI's shape shifted by the base's year-end target.
 A ``time_progress`` target (序时进度) is 100% at the year end.
 
-Caching: results are computed once per (what, KPI, region, arguments, data version, scope)
-and kept in an in-process LRU and as small JSON files under ``$COCKPIT_CACHE_DIR/forecast``
-(default ``data/cache/``) so that every gunicorn worker reuses them. The directory is bounded
-(``$COCKPIT_FORECAST_CACHE_FILES`` files, default 512, and ``$COCKPIT_FORECAST_CACHE_MB``,
-default 64 MB; the least recently used files go first). What-if results (a non-zero shift:
-every slider value is a new key) are never written to disk; they live in a small in-process
-LRU of their own (:data:`WHAT_IF_CACHE_SIZE`), so no stream of values can fill the disk or
-push the forecasts out of memory. Only data is cached (DataFrames and dicts), never figures.
-Cached objects are shared: treat them as read-only.
+Caching: results are memoised by :func:`metrics.cache.memo`, the one cache, keyed by the
+data version, the scope and the normalised arguments, and also written as small JSON files
+under ``$COCKPIT_CACHE_DIR/forecast`` (default ``data/cache/``) so that every gunicorn
+worker reuses them (:class:`metrics.cache.Disk`, keyed the same way and by this code's
+version). The directory is bounded (``$COCKPIT_FORECAST_CACHE_FILES`` files, default 512,
+and ``$COCKPIT_FORECAST_CACHE_MB``, default 64 MB; the least recently used files go
+first). What-if results (a non-zero shift: every slider value is a new key) are never
+written to disk; they live in a small store of their own (:data:`WHAT_IF_CACHE_SIZE`), so
+no stream of values can fill the disk or push the forecasts out of memory. Only data is
+cached (DataFrames and dicts), never figures. Cached objects are shared: treat them as
+read-only.
 
 Threads: fits run with one BLAS thread (``threadpoolctl``): measured 6.4 s → 0.7 s for four
 forecasts with back-tests on this 2-core machine. Setting ``OPENBLAS_NUM_THREADS`` here would
@@ -44,29 +46,33 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
 import os
-import threading
-import time
 import warnings
-from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from data import db
 from data.scope import Scope, require
-from metrics.attainment import level_attainment, what_if, ytd_rate_attainment, ytd_sum_attainment
-from metrics.cache import data_key  # the data version, re-read only when the file changes
-from metrics.catalogue import Kpi, load_catalogue
-from metrics.compile import named_sql
+from metrics.cache import Disk, memo
+from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_series
+from metrics.engine.targets import year_end_target as engine_year_end_target
 from metrics.forecast import backtest, forecast, simulate
+from metrics.forecast_shape import (
+    RATE_BOUNDS,
+    Shape,
+    bounds_of,
+    kpi_shape,
+    modelled_label,
+    monthly_flow,
+    trim_leading_zeros,
+    ytd_rate_parts,
+)
 from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of
+from metrics.year_end import N_PATHS, attainment_from_history
 
 try:  # one BLAS thread per fit; without threadpoolctl the fits are merely slower
     from threadpoolctl import threadpool_limits
@@ -78,58 +84,18 @@ __all__ = ["kpi_forecast", "kpi_attainment", "kpi_shape", "Shape", "attainment_f
 
 MAX_HORIZON = 36
 WHAT_IF_MODES = ("ramp", "flat")
-RATE_BOUNDS = (0.0, 100.0)
-N_PATHS = 2000
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 # the disk cache outlives the process: key it by the modelling code too, so an engine
 # change never serves forecasts made by the previous engine
 _ENGINE_VERSION = hashlib.sha256(b"".join(
-    (Path(__file__).parent / name).read_bytes() for name in ("forecast.py", "attainment.py", "forecasting.py")
+    (Path(__file__).parent / name).read_bytes()
+    for name in ("forecast.py", "attainment.py", "forecasting.py", "forecast_shape.py", "year_end.py")
 )).hexdigest()[:12]
-_LRU_SIZE = 256
-_LRU: OrderedDict = OrderedDict()
-WHAT_IF_CACHE_SIZE = 64
-_WHAT_IF_LRU: OrderedDict = OrderedDict()  # memory only (see the module docstring)
+CACHE_SIZE = 256
+WHAT_IF_CACHE_SIZE = 64  # memory only (see the module docstring)
 DISK_CACHE_FILES = 512
 DISK_CACHE_MB = 64
-_LOCK = threading.Lock()
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "cache"
-
-
-# ------------------------------------------------------------------ the shape of a KPI
-
-
-@dataclass(frozen=True)
-class Shape:
-    """How a KPI's year-end value is modelled (see the module docstring)."""
-
-    kind: str  # ytd_rate | ytd_share | ytd_sum | level
-    base: Kpi  # the KPI whose measures are modelled (a gap KPI's base, else the KPI itself)
-    bounds: tuple[float, float] | None  # of the modelled monthly values, in the KPI's unit
-    gap: bool = False  # the KPI is ``base − base's target``
-
-
-def _bounds(kpi: Kpi) -> tuple[float, float] | None:
-    """Rates (%) and 0–100 scores (分) are bounded; counts, money and gaps are not."""
-    return RATE_BOUNDS if kpi.unit in ("%", "分") else None
-
-
-def kpi_shape(kpi_id: str) -> Shape:
-    """The shape of ``kpi_id``'s year-end value, from its catalogue declaration."""
-    cat = load_catalogue()
-    kpi = cat.kpi(kpi_id)
-    base = cat.kpis[kpi.base] if kpi.type == "gap" else kpi
-    kinds = tuple(m.kind for m in cat.measures_of(base))
-    if base.type == "ratio" and kinds == ("flow", "flow") and _bounds(base):
-        kind = "ytd_rate"
-    elif base.type == "ratio" and kinds == ("flow", "stock"):
-        kind = "ytd_share"
-    elif base.type == "sum" and kinds == ("flow",):
-        kind = "ytd_sum"
-    else:  # stocks; and any other mix, whose 累计 value read in December is the year-end value
-        kind = "level"
-    bounds = RATE_BOUNDS if kind == "ytd_share" else _bounds(base)
-    return Shape(kind=kind, base=base, bounds=bounds, gap=kpi.type == "gap")
 
 
 # ------------------------------------------------------------------ cache
@@ -148,28 +114,6 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("COCKPIT_CACHE_DIR") or DEFAULT_CACHE_DIR) / "forecast"
 
 
-def _key(kind: str, scope: Scope, *parts) -> tuple:
-    return (_CACHE_FORMAT, _ENGINE_VERSION, kind, data_key()[1], tuple(scope.regions),
-            None if scope.departments is None else tuple(scope.departments), *parts)
-
-
-def _disk_path(key: tuple) -> Path:
-    digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:24]
-    return _cache_dir() / f"{key[2]}-{digest}.json"  # key[2] is the kind: forecast / attainment
-
-
-def _read_disk(path: Path):
-    try:
-        doc = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):  # absent, or half-written by a crashed worker: recompute
-        return None
-    try:
-        os.utime(path)  # recently used: evicted last
-    except OSError:
-        pass
-    return doc
-
-
 def _disk_limits() -> tuple[int, int]:
     def env(name: str, default: int) -> int:
         try:
@@ -181,76 +125,15 @@ def _disk_limits() -> tuple[int, int]:
     return files, env("COCKPIT_FORECAST_CACHE_MB", DISK_CACHE_MB) * 2**20
 
 
-def _evict_disk(directory: Path) -> None:
-    """Remove the least recently used files until the directory is within its bounds."""
-    max_files, max_bytes = _disk_limits()
-    entries = []
-    with os.scandir(directory) as found:
-        for entry in found:
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if entry.name.endswith(".tmp"):
-                if st.st_mtime < time.time() - 3600:  # left by a crashed worker
-                    Path(entry.path).unlink(missing_ok=True)
-                continue
-            if entry.name.endswith(".json"):
-                entries.append((st.st_mtime, st.st_size, entry.path))
-    entries.sort()
-    total = sum(size for _, size, _ in entries)
-    while entries and (len(entries) > max_files or total > max_bytes):
-        _, size, oldest = entries.pop(0)
-        Path(oldest).unlink(missing_ok=True)
-        total -= size
-
-
-def _write_disk(path: Path, doc) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(doc, ensure_ascii=False, default=_json_default), "utf-8")
-        os.replace(tmp, path)  # atomic: workers may write the same key
-        _evict_disk(path.parent)
-    except OSError:  # a read-only disk only costs the other workers a recomputation
-        pass
-
-
-def _json_default(x):
-    if isinstance(x, (np.floating, np.integer)):
-        return x.item()
-    if isinstance(x, (tuple, np.ndarray)):
-        return list(x)
-    return str(x)
-
-
-def _cached(key: tuple, compute, encode=lambda v: v, decode=lambda d: d, *, disk: bool = True):
-    store, size = (_LRU, _LRU_SIZE) if disk else (_WHAT_IF_LRU, WHAT_IF_CACHE_SIZE)
-    with _LOCK:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    path = _disk_path(key) if disk else None
-    doc = _read_disk(path) if path is not None else None
-    if doc is not None:
-        value = decode(doc)
-    else:
-        with _fitting():
-            value = compute()
-        if path is not None:
-            _write_disk(path, encode(value))
-    with _LOCK:
-        store[key] = value
-        while len(store) > size:
-            store.popitem(last=False)
-    return value
+def _disk(name: str, encode=lambda v: v, decode=lambda d: d) -> Disk:
+    # the files outlive the process: keyed by the modelling code too (_ENGINE_VERSION)
+    return Disk(name, _cache_dir, lambda: _disk_limits(), f"{_CACHE_FORMAT}-{_ENGINE_VERSION}", encode, decode)
 
 
 def clear_cache(disk: bool = False) -> None:
     """Forget the in-process cache (and the files on disk with ``disk=True``)."""
-    with _LOCK:
-        _LRU.clear()
-        _WHAT_IF_LRU.clear()
+    for fn in (_forecast, _attainment, _what_if_attainment):
+        fn.cache_clear()
     if disk:
         for f in _cache_dir().glob("*.json"):
             f.unlink(missing_ok=True)
@@ -258,8 +141,7 @@ def clear_cache(disk: bool = False) -> None:
 
 def memory_cache_sizes() -> dict[str, int]:
     """How many results the in-process caches hold: ``results`` and ``what_if``."""
-    with _LOCK:
-        return {"results": len(_LRU), "what_if": len(_WHAT_IF_LRU)}
+    return {"results": _forecast.cache_len() + _attainment.cache_len(), "what_if": _what_if_attainment.cache_len()}
 
 
 def _frame_to_doc(df: pd.DataFrame) -> dict:
@@ -293,19 +175,6 @@ def _history(kpi_id: str, region: str, scope: Scope, cumulative: bool) -> pd.Ser
                      index=pd.PeriodIndex(pd.to_datetime(s["month"]), freq="M"))
 
 
-def _trim_leading_zeros(y: pd.Series, before=None) -> pd.Series:
-    """Drop the leading months whose value is 0 or missing (``before`` a month, if given).
-
-    Such months come before a programme started (the demo's spending starts mid-2022); a
-    log or logit model cannot learn from them and they hide the seasonal pattern."""
-    started = (y.fillna(0.0) != 0).cummax()
-    if not started.any():
-        return y
-    if before is not None:
-        started |= y.index >= before
-    return y[started.to_numpy()]
-
-
 def _plain_backtest(bt: dict) -> dict:
     return {k: ({m: float(x) for m, x in v.items()} if isinstance(v, dict) else [int(o) for o in v])
             for k, v in bt.items()}
@@ -314,14 +183,14 @@ def _plain_backtest(bt: dict) -> dict:
 def _compute_forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumulative: bool) -> pd.DataFrame:
     kpi = load_catalogue().kpi(kpi_id)
     y = _history(kpi_id, region, scope, cumulative)
-    bounds = _bounds(kpi)
+    bounds = bounds_of(kpi)
     if y.notna().sum() == 0:  # nothing reported: the page shows 暂无数据
         last = y.index.max() if len(y) else pd.Period(as_of()[1], freq="M")
         out = pd.DataFrame({c: np.full(horizon, np.nan) for c in FORECAST_COLUMNS},
                            index=pd.period_range(last + 1, periods=horizon, freq="M"))
         out.attrs.update(model=None, backtest=None, bounds=bounds, has_data=False)
         return out
-    y = _trim_leading_zeros(y)
+    y = trim_leading_zeros(y)
     shape = kpi_shape(kpi_id)
     ytd = cumulative or shape.base.target_mode == "time_progress"  # the engine's series is 累计
     if ytd and not shape.gap and shape.kind != "level":
@@ -339,54 +208,25 @@ def _compute_forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumu
     attrs = out.attrs
     out = out[FORECAST_COLUMNS].copy()
     out.attrs = {"model": attrs["model"], "backtest": bt, "bounds": bounds, "has_data": True, "method": method,
-                 "modelled": _modelled_label(shape, method), "seasonal": attrs.get("seasonal"),
+                 "modelled": modelled_label(shape, method), "seasonal": attrs.get("seasonal"),
                  "transform": attrs.get("transform"), "notes": attrs.get("notes", []),
                  "last_observed": str(y.dropna().index.max())}
     return out
-
-
-def _modelled_label(shape: Shape, method: str) -> str:
-    """What series the model was fitted to, in Chinese (shown next to the back-test)."""
-    if method == "direct":
-        return "所示序列"
-    cat = load_catalogue()
-    measures = cat.measures_of(shape.base)
-    if shape.kind == "ytd_rate":
-        return f"当月{shape.base.name}与{measures[1].label}（模拟后逐月累计）"
-    if shape.kind == "ytd_share":
-        return f"当月{measures[0].label}占{measures[1].label}的比例（模拟后逐月累计）"
-    return f"当月{measures[0].label}（模拟后逐月累计）"
-
-
-def _monthly_flow(shape: Shape, data: pd.DataFrame) -> pd.Series:
-    """The monthly flow a ``ytd_share`` or ``ytd_sum`` KPI accumulates over the year."""
-    if shape.kind == "ytd_share":  # each month's payments as a share of that year's budget
-        den_ref = data["den"].groupby(data.index.year).transform(lambda x: x.ffill().iloc[-1])
-        return (shape.base.factor * data["num"] / den_ref.where(den_ref > 0)).dropna()
-    return data["num"].dropna()
-
-
-def _ytd_rate_parts(shape: Shape, data: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(numerator scaled so that 100·Σnum/Σden is the KPI, denominator, monthly rate)."""
-    num = data["num"] * shape.base.factor / 100.0
-    both = pd.concat({"num": num, "den": data["den"]}, axis=1).dropna()
-    both = both[both["den"] > 0]  # the monthly rate exactly as ytd_rate_attainment models it
-    return num, data["den"], (100.0 * both["num"] / both["den"]).clip(*RATE_BOUNDS)
 
 
 def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """累计 forecast of a flow-based KPI: simulate the monthly flows (and denominators), add
     them up within each calendar year, read the quantiles. The December figure is thus the
     year-end distribution that :func:`kpi_attainment` reports, not a second model's guess."""
-    data = data.loc[_trim_leading_zeros(data["value"]).index]
+    data = data.loc[trim_leading_zeros(data["value"]).index]
     if shape.kind == "ytd_rate":
-        num, den, rate = _ytd_rate_parts(shape, data)
+        num, den, rate = ytd_rate_parts(shape, data)
         d = np.maximum(simulate(den.dropna(), horizon, n_paths=N_PATHS, seed=0), 0.0)
         n = simulate(rate, horizon, n_paths=N_PATHS, seed=1, bounds=RATE_BOUNDS) * d / 100.0
         last = rate.index.max()
         modelled, fc = rate, forecast(rate, horizon, levels=(), bounds=RATE_BOUNDS)
     else:
-        flow = _monthly_flow(shape, data)
+        flow = monthly_flow(shape, data)
         n = simulate(flow, horizon, n_paths=N_PATHS, seed=0, bounds=shape.bounds)
         num, den, d, last = flow, None, None, flow.index.max()
         modelled, fc = flow, forecast(flow, horizon, levels=(), bounds=shape.bounds)
@@ -428,9 +268,12 @@ def kpi_forecast(kpi_id: str, region: str, *, scope: Scope, horizon: int = 6,
     scope = require(scope)
     load_catalogue().kpi(kpi_id)
     horizon = _check_horizon(horizon)
-    key = _key("forecast", scope, kpi_id, region, horizon, bool(cumulative))
-    return _cached(key, lambda: _compute_forecast(kpi_id, region, scope, horizon, bool(cumulative)),
-                   _frame_to_doc, _frame_from_doc)
+    return _forecast(kpi_id, region, scope, horizon, bool(cumulative))
+
+
+@memo(CACHE_SIZE, copy=False, wrap_call=_fitting, disk=_disk("forecast", _frame_to_doc, _frame_from_doc))
+def _forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumulative: bool) -> pd.DataFrame:
+    return _compute_forecast(kpi_id, region, scope, horizon, cumulative)
 
 
 # ------------------------------------------------------------------ attainment
@@ -458,131 +301,7 @@ def _monthly_inputs(shape: Shape, region: str, scope: Scope) -> pd.DataFrame:
 
 def year_end_target(kpi_id: str, region: str, year: int) -> tuple[float | None, str | None]:
     """The target (and its source) that ``kpi_id``'s value at the end of ``year`` is held to."""
-    return _year_end_target(load_catalogue().kpi(kpi_id), region, year)
-
-
-def _year_end_target(kpi: Kpi, region: str, year: int) -> tuple[float | None, str | None]:
-    """The KPI's target for the year's end: 序时进度 is 100% in December; else the region's
-    (or nearest ancestor's) kpi_target row for the year; else the catalogue default."""
-    if kpi.target_mode == "time_progress":
-        return 100.0, "序时进度（12÷12）"
-    rows = db.query(named_sql("targets.sql"), {"kpis": [kpi.id], "regions": [region], "year": int(year)})
-    # the file returns every KPI × region of the year (the engine memoises it per year): keep ours
-    rows = rows[(rows["kpi_id"] == kpi.id) & (rows["region_code"] == region)]
-    if not rows.empty:
-        return float(rows["target"].iloc[0]), str(rows["source"].iloc[0])
-    return kpi.target, (kpi.source if kpi.target is not None else None)
-
-
-def _shifts(k: int, shift: float, mode: str) -> np.ndarray:
-    return shift * (np.arange(1, k + 1, dtype=float) if mode == "ramp" else np.ones(k))
-
-
-def attainment_from_history(shape: Shape, data: pd.DataFrame, target: float | None, year: int, *,
-                            higher_is_better: bool = True, what_if_pp: float = 0.0,
-                            what_if_mode: str = "ramp", n_paths: int = N_PATHS) -> dict:
-    """Attainment of a base KPI's year-end value from its monthly inputs (pure; no database).
-
-    ``data``: PeriodIndex; ``value`` (累计 value), ``num`` and ``den`` (monthly flows or stocks),
-    as :func:`_monthly_inputs` gives them. ``target`` in the base KPI's unit (None: no target).
-    ``what_if_pp`` shifts future monthly values: percentage points for rates and shares, per
-    cent of the forecast monthly flow for sums, units of the KPI for other stocks.
-    """
-    ye = pd.Period(year=int(year), month=12, freq="M")
-    data = data.loc[_trim_leading_zeros(data["value"], before=ye - 11).index]
-    has_target = target is not None
-    tgt = float(target) if has_target else 0.0
-    kw = {"n_paths": n_paths, "higher_is_better": higher_is_better}
-    if shape.kind == "ytd_rate":
-        num, den, rate = _ytd_rate_parts(shape, data)  # the helper computes 100·Σnum/Σden
-        res = ytd_rate_attainment(num, den, tgt, ye, **kw)
-        needed, needed_kind = res.get("needed_monthly_rate"), "monthly_rate"
-        modelled, bounds = rate, RATE_BOUNDS
-        wi = what_if("ytd_rate", shift=what_if_pp, mode=what_if_mode, year_end_month=ye, num=num,
-                     den=den, target=tgt if has_target else None, **kw)
-    elif shape.kind == "level":
-        y = data["value"].dropna()
-        res = level_attainment(y, tgt, ye, bounds=shape.bounds, **kw)
-        k, last = res["months_remaining"], float(y.iloc[-1])
-        needed = (tgt - last) / k if k else None
-        met = last >= tgt if higher_is_better else last <= tgt
-        res["needed_status"] = "complete" if not k else ("met" if met else "needed")
-        needed_kind = "monthly_increase"
-        modelled, bounds = y, shape.bounds
-        wi = what_if("level", shift=what_if_pp, mode=what_if_mode, year_end_month=ye, y=y, bounds=shape.bounds,
-                     target=tgt if has_target else None, **kw)
-    else:
-        flow = _monthly_flow(shape, data)
-        needed_kind = "monthly_share" if shape.kind == "ytd_share" else "monthly_flow"
-        res = ytd_sum_attainment(flow, tgt, ye, bounds=shape.bounds, **kw)
-        needed = res.get("needed_monthly")
-        modelled, bounds = flow, shape.bounds
-        wi = _what_if_sum(shape, flow, res, ye, what_if_pp, what_if_mode, tgt if has_target else None, **kw)
-    if shape.kind == "ytd_share":  # the year's share of the budget cannot pass 100%, as above
-        lo, hi = shape.bounds
-        for key in ("interval", "interval95"):
-            res[key] = tuple(float(np.clip(v, lo, hi)) for v in res[key])
-        res["expected"] = float(np.clip(res["expected"], lo, hi))
-        wi = {**wi, **{k: float(np.clip(wi[k], lo, hi)) for k in ("baseline", "scenario")}}
-        wi["delta"] = wi["scenario"] - wi["baseline"]
-    k = int(res["months_remaining"])
-    # the fit is memoised by the engine: this only reads the description of the model used
-    model = forecast(modelled, k, levels=(), bounds=bounds).attrs["model"] if k else None
-    status = res.get("needed_status")
-    if status in ("secured", "impossible", "complete") or not has_target:
-        needed = None
-    return {
-        "shape": shape.kind,
-        "year": int(year),
-        "year_end_month": str(ye),
-        "months_remaining": int(res["months_remaining"]),
-        "target": target,
-        "has_target": has_target,
-        "higher_is_better": higher_is_better,
-        "probability": float(res["probability"]) if has_target else None,
-        "expected": float(res["expected"]),
-        "interval": tuple(float(x) for x in res["interval"]),
-        "interval95": tuple(float(x) for x in res["interval95"]),
-        "current": _num(res.get("ytd_so_far")),
-        "needed": _num(needed),
-        "needed_kind": needed_kind,
-        "needed_status": status if has_target else "no_target",
-        "what_if": {"shift": float(what_if_pp), "mode": what_if_mode, "baseline": float(wi["baseline"]),
-                    "scenario": float(wi["scenario"]), "delta": float(wi["delta"]),
-                    "probability_baseline": _num(wi.get("probability_baseline")),
-                    "probability_scenario": _num(wi.get("probability_scenario"))},
-        "what_if_value": float(wi["scenario"]),
-        "model": model,
-    }
-
-
-def _num(x) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
-def _what_if_sum(shape: Shape, flow: pd.Series, res: dict, ye: pd.Period, shift: float, mode: str,
-                 target: float | None, *, n_paths: int, higher_is_better: bool) -> dict:
-    """What-if for summed flows (the attainment helpers have none): shares move by ``shift``
-    percentage points a month, counts and money by ``shift`` per cent of the forecast flow."""
-    k = res["months_remaining"]
-    so_far = float(res["ytd_so_far"])
-    if k == 0:
-        return {"baseline": so_far, "scenario": so_far, "delta": 0.0}
-    mean = forecast(flow, k, levels=(), bounds=shape.bounds)["mean"].to_numpy()
-    sh = _shifts(k, shift, mode)
-    extra = sh if shape.kind == "ytd_share" else mean * sh / 100.0
-    lo, hi = shape.bounds or (-np.inf, np.inf)
-    base = so_far + float(mean.sum())
-    scen = so_far + float(np.clip(mean + extra, lo, hi).sum())
-    out = {"baseline": base, "scenario": scen, "delta": scen - base}
-    if target is not None:
-        # the same paths as ytd_sum_attainment (same series, seed and fit), shifted
-        paths = simulate(flow, k, n_paths=n_paths, seed=0, bounds=shape.bounds)
-        moved = np.clip(paths + (sh[None, :] if shape.kind == "ytd_share" else paths * sh[None, :] / 100.0), lo, hi)
-        cmp = np.greater_equal if higher_is_better else np.less_equal
-        out["probability_baseline"] = float(np.mean(cmp(so_far + paths.sum(axis=1), target)))
-        out["probability_scenario"] = float(np.mean(cmp(so_far + moved.sum(axis=1), target)))
-    return out
+    return engine_year_end_target(load_catalogue().kpi(kpi_id), region, year)
 
 
 def _check_year(year, data: pd.DataFrame) -> int:
@@ -614,8 +333,8 @@ def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float,
     out = {"kpi_id": kpi_id, "region": region, "unit": kpi.unit, "year": y}
     if data["value"].dropna().empty:
         return {**out, "has_data": False, "shape": shape.kind, "probability": None, "model": None}
-    base_target, base_source = _year_end_target(shape.base, region, y)
-    target, source = (_year_end_target(kpi, region, y) if shape.gap else (base_target, base_source))
+    base_target, base_source = engine_year_end_target(shape.base, region, y)
+    target, source = (engine_year_end_target(kpi, region, y) if shape.gap else (base_target, base_source))
     # a gap's event "base − base target ≥ gap target" is "base ≥ base target + gap target"
     offset = base_target if shape.gap and base_target is not None else 0.0
     modelled_target = None if target is None or (shape.gap and base_target is None) else target + offset
@@ -662,11 +381,10 @@ def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if
         raise ValueError("what_if_pp must be a finite number")
     cut = None if as_of in (None, "") else parse_month(as_of)
     cut = None if cut is None or cut >= _last_month() else cut.strftime("%Y-%m")  # the latest month: no cut
-    key = _key("attainment", scope, kpi_id, region, None if year in (None, "") else str(year), pp, what_if_mode,
-               *(() if cut is None else (cut,)))
+    year = None if year in (None, "") else str(year)
     # a what-if (any non-zero shift) is one of unboundedly many keys: memory only, never on disk
-    return _cached(key, lambda: _compute_attainment(kpi_id, region, scope, year, pp, what_if_mode, cut),
-                   decode=_attainment_from_doc, disk=pp == 0)
+    cached = _attainment if pp == 0 else _what_if_attainment
+    return cached(kpi_id, region, scope, year, pp, what_if_mode, cut)
 
 
 def _attainment_from_doc(doc: dict) -> dict:
@@ -674,3 +392,15 @@ def _attainment_from_doc(doc: dict) -> dict:
         if k in doc and doc[k] is not None:
             doc[k] = tuple(doc[k])
     return doc
+
+
+@memo(CACHE_SIZE, copy=False, wrap_call=_fitting, disk=_disk("attainment", decode=_attainment_from_doc))
+def _attainment(kpi_id: str, region: str, scope: Scope, year: str | None, pp: float, mode: str,
+                cut: str | None) -> dict:
+    return _compute_attainment(kpi_id, region, scope, year, pp, mode, cut)
+
+
+@memo(WHAT_IF_CACHE_SIZE, copy=False, wrap_call=_fitting)
+def _what_if_attainment(kpi_id: str, region: str, scope: Scope, year: str | None, pp: float, mode: str,
+                        cut: str | None) -> dict:
+    return _compute_attainment(kpi_id, region, scope, year, pp, mode, cut)

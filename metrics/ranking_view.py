@@ -7,12 +7,10 @@ comes from :func:`metrics.composite.composite_index` (累计, configured in ``co
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pandas as pd
 
-from data import db
 from data.scope import Scope, ScopeError, require
+from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.composite import composite_index, load_index_config
 from metrics.dashboard import page_context
@@ -26,19 +24,18 @@ class RankingParamError(ValueError):
     """A level or focus region in the URL that the ranking page cannot show."""
 
 
-@lru_cache(maxsize=64)
-def _cached_index(db_file: str, version: str, root: str, level: str, month: str, scope: Scope) -> pd.DataFrame:
+@memo(maxsize=64)
+def _cached_index(root: str, level: str, month: str, scope: Scope) -> pd.DataFrame:
     return composite_index(root, level, month, scope=scope)
 
 
 def ranking_index(root: str, level: str, month, *, scope: Scope) -> pd.DataFrame:
-    """``composite_index`` cached per database file, data version and scope (a focus click
-    re-renders the page without recomputing the index). Returns a copy the caller may change."""
+    """``composite_index`` cached per data version and scope (a focus click re-renders the
+    page without recomputing the index). Returns a copy the caller may change."""
     scope = require(scope)
-    df = _cached_index(str(db.db_path()), db.data_version(), root, level, str(month)[:7], scope)
-    out = df.copy()
-    out.attrs = dict(df.attrs)
-    return out
+    df = _cached_index(root, level, str(month)[:7], scope)
+    df.attrs = dict(df.attrs)
+    return df
 
 
 def dimensions() -> list[dict]:

@@ -3,14 +3,14 @@
 Data changes only at publish, so every KPI × every region × every month of the data is
 evaluated there, for the pages' two periods (累计 ``ytd`` and 当月 ``month``), as the
 whole province sees it (every department): the snapshot every region-only viewer shares
-(:func:`metrics.engine._snapshot`). Serving processes read those rows instead of computing
+(:func:`metrics.engine.snapshot._snapshot`). Serving processes read those rows instead of computing
 them, so the first view of a month after a start or a publish reads one month's rows (and a
 region's 当月 rows for its card and trend series) instead of querying every fact. Quarters,
 years, filters and department-limited viewers are still computed live.
 
-The rows are the engine's own: the same window sums (``results_windows.sql`` computes the
-sums ``kpi_windows.sql`` does, for many months in one query) evaluated by the same
-:func:`metrics.engine.evaluated_rows`. A publish refreshes only the results it can have
+The rows are the engine's own: the same window sums (``kpi_windows.sql``, bound with every
+month's windows at once) evaluated by the same
+:func:`metrics.engine.evaluate.evaluated_rows`. A publish refreshes only the results it can have
 changed (:func:`affected_months`); a new catalogue or engine is a whole rebuild
 (:func:`results_version`, checked by ``publish.upgrade`` at start).
 
@@ -34,16 +34,15 @@ from data.intake.apply import AGGREGATE_SOURCES
 from data.scope import Scope
 from metrics.cache import memo
 from metrics.catalogue import CATALOGUE_PATH, Kpi, load_catalogue
-from metrics.compile import SQL_DIR, _monthly_lines, _ratio_lines, _render, _window_lines, named_sql
+from metrics.compile import SQL_DIR, _render, named_sql, window_lists, windows_sql
 from metrics.periods import add_months, windows
 
 RESULTS_FORMAT = "1"  # bump when the table's columns or their meaning change
 TABLE = "kpi_results"
 PERIODS = ("ytd", "month")  # the pages' periods (metrics.dashboard.PAGE_PERIODS)
-WINDOWS_TABLE = "_results_windows"
 NEW_TABLE = "_results_new"
 
-# the columns of a snapshot row, as metrics.engine._compute_frame gives them
+# the columns of a snapshot row, as metrics.engine.snapshot._compute_frame gives them
 RESULT_COLUMNS = ["kpi_id", "region_code", "value", "numerator", "denominator", "prev_value", "ly_value",
                   "mom_change", "yoy_change", "target", "target_source", "gap", "rag", "has_data"]
 
@@ -60,8 +59,8 @@ FACT_SOURCES: dict[str, dict[str, str]] = {
 
 _HERE = Path(__file__).resolve().parent
 # what a result is computed from: a change to any of these is a whole rebuild at the next start
-_VERSIONED = [CATALOGUE_PATH, _HERE / "engine.py", _HERE / "periods.py", _HERE / "compile.py",
-              SQL_DIR / "kpi_windows.sql", SQL_DIR / "results_windows.sql", SQL_DIR / "targets.sql"]
+_VERSIONED = [CATALOGUE_PATH, *sorted((_HERE / "engine").glob("*.py")), _HERE / "periods.py", _HERE / "compile.py",
+              SQL_DIR / "kpi_windows.sql", SQL_DIR / "targets.sql"]
 
 
 @lru_cache(maxsize=1)
@@ -196,7 +195,10 @@ def _compute(con, cat, plan: dict[str, set[date] | None], months: list[date], fi
              whole: bool) -> tuple[int, dict[str, dict[str, list[date]]]]:
     """Compute the planned results (everything read through ``con``: the staged file inside its
     transaction, never the served one), write them and say which months of which facts."""
-    from metrics import engine  # the engine reads this module's table: imported when used
+    # the engine reads this module's table: imported when used
+    from metrics.engine.evaluate import evaluated_rows
+    from metrics.engine.plan import periods_of, query_groups
+    from metrics.engine.targets import target_table
     from metrics.materialize import aggregates_version
 
     province = Scope.province(_one(con, named_sql("root_region.sql"))[0])
@@ -209,7 +211,7 @@ def _compute(con, cat, plan: dict[str, set[date] | None], months: list[date], fi
     for period in PERIODS:
         kpis = [k for k in cat.kpis.values() if period in k.periods]
         done[period] = {}
-        for fact, source, _, _, measures, group in engine._query_groups(kpis, cat, province, {}, fresh=fresh):
+        for fact, source, _, _, measures, group in query_groups(kpis, cat, province, {}, fresh=fresh):
             todo = months if plan[fact.name] is None else affected_months(period, plan[fact.name], months)
             if not todo:
                 continue
@@ -220,13 +222,13 @@ def _compute(con, cat, plan: dict[str, set[date] | None], months: list[date], fi
             by_month = _window_rows(con, fact, source, measures, group, cat, period, todo, codes, province, last)
             rows = []
             for m in todo:
-                p = engine._periods(m, period, last)
+                p = periods_of(m, period, last)
                 year = p.cur.end.year
                 if year not in targets:
                     sql = named_sql("targets.sql")
-                    targets[year] = engine.target_table(con.execute(sql, db.bind(sql, {"year": year})).df())
-                for r in engine.evaluated_rows(group, cat, codes, {k.id: by_month.get(m, {}) for k in group}, p,
-                                               targets[year], first, last, fact_rows=True):
+                    targets[year] = target_table(con.execute(sql, db.bind(sql, {"year": year})).df())
+                for r in evaluated_rows(group, cat, codes, {k.id: by_month.get(m, {}) for k in group}, p,
+                                        targets[year], first, last, fact_rows=True):
                     r["month"] = m
                     r["period"] = period
                     rows.append(r)
@@ -242,16 +244,6 @@ def _compute(con, cat, plan: dict[str, set[date] | None], months: list[date], fi
     return len(new), done
 
 
-def windows_sql(measures, ratios: list[Kpi], source: str) -> str:
-    """Window sums of one fact's measures for every region and many months at once: the sums
-    of ``kpi_windows.sql``, whose bound window parameters are here columns of the rows of
-    ``_results_windows`` (one per result month × month its windows read)."""
-    return _render(
-        "results_windows.sql", view=source, windows=WINDOWS_TABLE, monthly=_monthly_lines(measures),
-        measures=_window_lines(measures).replace("$", "w."), ratios=_ratio_lines(ratios),
-    )
-
-
 def _window_rows(con, fact, source: str, measures, group: list[Kpi], cat, period: str, todo: list[date],
                  codes: list[str], province: Scope, last: date) -> dict[date, dict[str, dict]]:
     """Each month's window sums by region for one query group: {month: {region: row}}.
@@ -259,29 +251,10 @@ def _window_rows(con, fact, source: str, measures, group: list[Kpi], cat, period
     Sums of integers and decimals are exact, so they equal the engine's to the last bit; a
     sum of a floating-point measure (质检得分) depends on the order it is added up in, which
     DuckDB does not fix: it differs in the last bits from one run of the engine to the next."""
-    from metrics.engine import _periods
+    from metrics.engine.plan import periods_of, ratio_bases
 
-    bases = {b.id: b for b in (cat.kpis[k.base] if k.type == "gap" else k for k in group)}
-    ratios = [b for b in bases.values() if b.type == "ratio"]
-    stocks_only = all(m.kind == "stock" for m in measures)
-    sets = []
-    for m in todo:
-        p = _periods(m, period, last)
-        bounds = {f"{n}_{e}": (getattr(w, e) if w else None)
-                  for n, w in (("cur", p.cur), ("prev", p.prev), ("ly", p.ly)) for e in ("start", "end")}
-        # the months any window reads (a stock only its end): the rows joined to this result month
-        spans = [w for w in (p.cur, p.prev, p.ly) if w is not None]
-        reads = {w.end for w in spans} if stocks_only else {x for w in spans for x in month_range(w.start, w.end)}
-        sets += [{"result_month": m, "month": x, **bounds} for x in sorted(reads)]
-    frame = pd.DataFrame(sets)
-    con.register("_results_sets", frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOWS_TABLE} AS SELECT * FROM _results_sets")
-    finally:
-        con.unregister("_results_sets")
-    sql = windows_sql(measures, ratios, source)
-    params = {"regions": codes, "span_start": frame["month"].min(), "span_end": frame["month"].max(),
-              **province.params()}
+    sql = windows_sql(fact, measures, {}, False, ratio_bases(cat, group), source=source)
+    params = {"regions": codes, **province.params(), **window_lists([periods_of(m, period, last) for m in todo])}
     df = con.execute(sql, db.bind(sql, params)).df()
     # plain dicts per row (DataFrame.to_dict("index") per month costs more than the query)
     columns = [c for c in df.columns if c not in ("result_month", "region_code")]

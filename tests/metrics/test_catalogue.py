@@ -99,7 +99,8 @@ source = "测试"
 """
     text = cat_mod.CATALOGUE_PATH.read_text(encoding="utf-8") + extra
     extended = parse_catalogue(text)
-    monkeypatch.setattr("metrics.engine.load_catalogue", lambda: extended)
+    for module in ("api", "result", "series", "snapshot"):  # every engine module that reads the catalogue
+        monkeypatch.setattr(f"metrics.engine.{module}.load_catalogue", lambda: extended)
     from metrics.engine import kpi_value
 
     # good reviews in 2025-03: 50 + 5 + 100 + 60

@@ -155,7 +155,7 @@ def test_aggregate_tables_give_the_same_numbers_as_the_raw_facts(monkeypatch, pe
     ids = [k.id for k in cat.kpis.values() if period in k.periods]
     codes = ["360000", "360100", "360102", "361100"]
     fast = compute(ids, codes, "2025-06", period, scope=PROVINCE)
-    monkeypatch.setattr("metrics.engine.aggregates_fresh", lambda: False)
+    monkeypatch.setattr("metrics.engine.plan.aggregates_fresh", lambda: False)
     clear_all()  # else the memoised aggregate-path results (and month snapshots) would be returned
     raw = compute(ids, codes, "2025-06", period, scope=PROVINCE)
     clear_all()

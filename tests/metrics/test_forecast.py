@@ -97,7 +97,7 @@ def test_same_input_gives_identical_output():
 
     y = _seasonal_series()
     a = forecast(y, 12)
-    module._FIT_CACHE.clear()  # the second call fits again: a cached fit would make this test unfailable
+    module._fitted.cache_clear()  # the second call fits again: a cached fit would make this test unfailable
     b = forecast(y, 12)
     assert a is not b
     pd.testing.assert_frame_equal(a, b)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data.scope import Scope, ScopeError
-from metrics import forecasting
+from metrics import cache, forecasting, year_end
 from metrics.engine import kpi_value
 from metrics.forecasting import (
     attainment_from_history,
@@ -78,7 +78,7 @@ def test_the_cache_key_holds_horizon_scope_and_data_version(cache_env, fit_count
     kpi_forecast("online_handling_rate", "360100", scope=Scope(regions=("360100",)), horizon=6)
     assert len(fit_counter) > n
     n = len(fit_counter)
-    monkeypatch.setattr(forecasting, "data_key", lambda: ("cockpit.duckdb", "a-new-load"))
+    monkeypatch.setattr(cache, "data_key", lambda: ("cockpit.duckdb", "a-new-load"))
     kpi_forecast("online_handling_rate", "360100", scope=PROVINCE, horizon=6)
     assert len(fit_counter) > n
 
@@ -144,8 +144,8 @@ def test_the_shape_comes_from_the_catalogue_measures():
 def test_attainment_calls_the_helper_for_the_kpis_shape(cache_env, monkeypatch, kpi_id, helper):
     called = []
     for name in ("ytd_rate_attainment", "level_attainment", "ytd_sum_attainment"):
-        real = getattr(forecasting, name)
-        monkeypatch.setattr(forecasting, name, lambda *a, _n=name, _r=real, **k: called.append(_n) or _r(*a, **k))
+        real = getattr(year_end, name)
+        monkeypatch.setattr(year_end, name, lambda *a, _n=name, _r=real, **k: called.append(_n) or _r(*a, **k))
     a = kpi_attainment(kpi_id, "360000", scope=PROVINCE)
     assert called == [helper]
     assert a["months_remaining"] == 2 and a["year_end_month"] == "2026-12"

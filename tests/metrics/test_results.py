@@ -19,6 +19,7 @@ from metrics import engine, results
 from metrics.cache import clear_all
 from metrics.catalogue import load_catalogue
 from metrics.compile import _monthly_lines
+from metrics.engine import series, snapshot
 from metrics.materialize import source_for
 from metrics.periods import add_months
 from metrics.regions import as_of, region_tree
@@ -156,7 +157,7 @@ def test_the_engine_reads_the_provinces_snapshot_instead_of_computing_it(fixture
     def refuse(*args, **kwargs):
         raise AssertionError("computed although the results table holds it")
 
-    monkeypatch.setattr(engine, "_compute_frame", refuse)
+    monkeypatch.setattr(snapshot, "_compute_frame", refuse)
     r = engine.kpi_value("online_handling_rate", "360000", "2025-03", "ytd", scope=PROVINCE)
     assert (r.numerator, r.denominator) == (520, 1060)
     city = engine.kpi_value("online_handling_rate", "360100", "2025-03", "month", scope=Scope(regions=("360100",)))
@@ -169,7 +170,7 @@ def test_the_engine_reads_the_provinces_snapshot_instead_of_computing_it(fixture
 def test_a_department_limited_viewer_and_a_quarter_are_still_computed(fixture_env, monkeypatch):
     calls = []
     real = engine._compute_frame
-    monkeypatch.setattr(engine, "_compute_frame", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(snapshot, "_compute_frame", lambda *a: calls.append(a) or real(*a))
     r = engine.kpi_value("online_handling_rate", "360000", "2025-03", "quarter", scope=PROVINCE)
     assert (r.numerator, r.denominator) == (520, 1060) and len(calls) == 1
     dept = Scope(regions=("360000",), departments=("D01",))
@@ -239,11 +240,11 @@ def test_series_built_from_the_table_equal_the_computed_series(demo_env, region)
     inexact = float_kpis(demo_env)
     cat = load_catalogue()
     for kpi in cat.kpis.values():
-        raw = engine._stored_series_rows(kpi, region, first, last)
+        raw = series._stored_series_rows(kpi, region, first, last)
         assert raw is not None, kpi.id  # every KPI's monthly sums are in the table
         for cumulative in (False, True):
-            stored = engine._series_values(kpi, cat, raw, region, first, cumulative, last)
-            computed = engine._series_many([kpi], region, PROVINCE, first, last, cumulative, None, None)[kpi.id]
+            stored = series._series_values(kpi, cat, raw, region, first, cumulative, last)
+            computed = series._series_many([kpi], region, PROVINCE, first, last, cumulative, None, None)[kpi.id]
             assert stored.attrs == computed.attrs
             if kpi.id in inexact:
                 pd.testing.assert_frame_equal(stored, computed, check_exact=False, rtol=1e-12)
@@ -257,8 +258,8 @@ def test_the_overview_of_a_month_reads_the_table_only(demo_env, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("computed although the results table holds it")
 
-    monkeypatch.setattr(engine, "_compute_frame", refuse)
-    monkeypatch.setattr(engine, "_series_many", refuse)
+    monkeypatch.setattr(snapshot, "_compute_frame", refuse)
+    monkeypatch.setattr(series, "_series_many", refuse)
     for region in (None, "360100", "360102"):
         for period in results.PERIODS:
             data = overview_data(region, "2025-06", period, "online_handling_rate", scope=PROVINCE)
@@ -274,11 +275,11 @@ def test_the_warm_up_computes_no_month_when_the_results_are_stored(fixture_env, 
     def refuse(*args, **kwargs):
         raise AssertionError("computed although the results table holds it")
 
-    monkeypatch.setattr(engine, "_compute_frame", refuse)
-    monkeypatch.setattr(engine, "_series_many", refuse)
+    monkeypatch.setattr(snapshot, "_compute_frame", refuse)
+    monkeypatch.setattr(series, "_series_many", refuse)
     read = []
     real = engine._stored_frame
-    monkeypatch.setattr(engine, "_stored_frame", lambda *a: read.append(a[:2]) or real(*a))
+    monkeypatch.setattr(snapshot, "_stored_frame", lambda *a: read.append(a[:2]) or real(*a))
     dashboard.warm_caches(PROVINCE)
     assert dashboard.WARM_STATE["done"] and dashboard.WARM_STATE["months"] == 15
     assert sorted(read) == [("2025-03", "month"), ("2025-03", "ytd")]  # the latest month's overview only

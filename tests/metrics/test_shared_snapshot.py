@@ -12,6 +12,7 @@ from data.scope import Scope
 from metrics import engine
 from metrics.cache import clear_all
 from metrics.catalogue import load_catalogue
+from metrics.engine import series
 
 CITY, COUNTY, OTHER_CITY = "360100", "360102", "360200"
 COLUMNS = ["value", "numerator", "denominator", "prev_value", "ly_value", "mom_change", "yoy_change", "target",
@@ -61,12 +62,12 @@ def test_series_sliced_from_the_every_region_table_equal_the_regions_own_query(m
     clear_all()
 
     def own_query(fact, source, measures, flt, restrict, region, start, end, scope):
-        return engine._region_series_rows(fact, source, measures, flt, restrict, region, start, end, scope)
+        return series._region_series_rows(fact, source, measures, flt, restrict, region, start, end, scope)
 
-    monkeypatch.setattr(engine, "_series_rows", own_query)
+    monkeypatch.setattr(series, "_series_rows", own_query)
     own = engine.kpi_series_many(ids, COUNTY, scope=scope, start="2025-02", end="2026-10")
     cat = load_catalogue()
-    windowed = engine._series_many([cat.kpi(k) for k in ids], COUNTY, scope, date(2025, 2, 1), date(2026, 10, 1),
+    windowed = series._series_many([cat.kpi(k) for k in ids], COUNTY, scope, date(2025, 2, 1), date(2026, 10, 1),
                                    False, None, None)  # queried for exactly this window
     for k in ids:
         assert len(shared[k]) == 21 and shared[k]["value"].notna().sum() > 0
@@ -78,7 +79,7 @@ def test_a_cumulative_series_sliced_from_the_whole_one_keeps_its_year_to_date_su
     scope = Scope(regions=(CITY,))
     k = load_catalogue().kpi("budget_execution_rate")
     sliced = engine.kpi_series(k.id, CITY, scope=scope, start="2026-03", end="2026-06", cumulative=True)
-    direct = engine._series_many([k], CITY, scope, date(2026, 3, 1), date(2026, 6, 1), True, None, None)[k.id]
+    direct = series._series_many([k], CITY, scope, date(2026, 3, 1), date(2026, 6, 1), True, None, None)[k.id]
     pd.testing.assert_frame_equal(sliced, direct, check_dtype=False)
     assert sliced["numerator"].is_monotonic_increasing  # Jan–Feb payments are in March's 累计
 

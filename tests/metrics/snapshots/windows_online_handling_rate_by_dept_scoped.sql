@@ -1,11 +1,18 @@
--- Measures of one fact for a list of regions over three period windows
--- (cur = the period asked for, prev = 环比, ly = 同比).
+-- Measures of one fact for a list of regions over the three period windows of one or many
+-- result months (cur = the period asked for, prev = 环比, ly = 同比): a page's query binds one
+-- result month, the results table's refresh (metrics/results.py) every month at once.
+-- The windows are bound lists read in parallel, one element per result month; each result
+-- month joins the months its windows read (a stocks-only fact: the window ends only).
 -- Rendered by metrics/compile.py: the double-brace slots take only identifiers and expressions
 -- from the validated catalogue; every value is a bound parameter.
-WITH regions AS (
-    SELECT code AS region_code
-    FROM region
-    WHERE list_contains($regions, code)
+WITH windows AS (
+    SELECT *, least(cur_start, prev_start, ly_start) AS read_start, greatest(cur_end, prev_end, ly_end) AS read_end
+    FROM (
+        SELECT unnest(CAST($result_months AS DATE[])) AS result_month,
+               unnest(CAST($cur_starts AS DATE[])) AS cur_start, unnest(CAST($cur_ends AS DATE[])) AS cur_end,
+               unnest(CAST($prev_starts AS DATE[])) AS prev_start, unnest(CAST($prev_ends AS DATE[])) AS prev_end,
+               unnest(CAST($ly_starts AS DATE[])) AS ly_start, unnest(CAST($ly_ends AS DATE[])) AS ly_end
+    )
 ),
 visible_counties AS (
     SELECT DISTINCT descendant_code AS county_code
@@ -22,8 +29,9 @@ scoped AS (
       AND list_contains($scope_depts, f.dept_code)
       AND f.dept_code = $f_dept_code
 ),
-monthly AS (
-    -- one row per region and month first: the window sums below then read a few rows
+monthly AS MATERIALIZED (
+    -- one row per region and month first, computed once for every result month: the window
+    -- sums below then read a few rows
     SELECT region_code, month,
         count(*) AS fact_rows,
         sum(online_applications) AS online_applications,
@@ -32,20 +40,23 @@ monthly AS (
     GROUP BY region_code, month
 ),
 aggregated AS (
-    SELECT region_code,
-        sum(fact_rows) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS rows__cur,
-        sum(online_applications) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS online_applications__cur,
-        sum(applications) FILTER (WHERE month BETWEEN $cur_start AND $cur_end) AS applications__cur,
-        sum(fact_rows) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS rows__prev,
-        sum(online_applications) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS online_applications__prev,
-        sum(applications) FILTER (WHERE month BETWEEN $prev_start AND $prev_end) AS applications__prev,
-        sum(fact_rows) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS rows__ly,
-        sum(online_applications) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS online_applications__ly,
-        sum(applications) FILTER (WHERE month BETWEEN $ly_start AND $ly_end) AS applications__ly
-    FROM monthly
-    GROUP BY region_code
+    SELECT w.result_month, m.region_code,
+        sum(fact_rows) FILTER (WHERE month BETWEEN w.cur_start AND w.cur_end) AS rows__cur,
+        sum(online_applications) FILTER (WHERE month BETWEEN w.cur_start AND w.cur_end) AS online_applications__cur,
+        sum(applications) FILTER (WHERE month BETWEEN w.cur_start AND w.cur_end) AS applications__cur,
+        sum(fact_rows) FILTER (WHERE month BETWEEN w.prev_start AND w.prev_end) AS rows__prev,
+        sum(online_applications) FILTER (WHERE month BETWEEN w.prev_start AND w.prev_end) AS online_applications__prev,
+        sum(applications) FILTER (WHERE month BETWEEN w.prev_start AND w.prev_end) AS applications__prev,
+        sum(fact_rows) FILTER (WHERE month BETWEEN w.ly_start AND w.ly_end) AS rows__ly,
+        sum(online_applications) FILTER (WHERE month BETWEEN w.ly_start AND w.ly_end) AS online_applications__ly,
+        sum(applications) FILTER (WHERE month BETWEEN w.ly_start AND w.ly_end) AS applications__ly
+    FROM windows AS w
+    JOIN monthly AS m ON m.month BETWEEN w.read_start AND w.read_end
+    GROUP BY w.result_month, m.region_code
 )
-SELECT r.region_code, a.* EXCLUDE (region_code)
-FROM regions AS r
-LEFT JOIN aggregated AS a USING (region_code)
-ORDER BY r.region_code
+SELECT w.result_month, r.code AS region_code, a.* EXCLUDE (result_month, region_code)
+FROM windows AS w
+CROSS JOIN region AS r
+LEFT JOIN aggregated AS a ON a.result_month = w.result_month AND a.region_code = r.code
+WHERE list_contains($regions, r.code)
+ORDER BY w.result_month, r.code

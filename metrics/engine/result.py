@@ -1,0 +1,97 @@
+"""Result mapping: ranks among siblings, and one KPI's row as the :class:`KpiResult` cards show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from metrics.catalogue import Kpi, load_catalogue
+from metrics.engine.evaluate import num as _num
+from metrics.periods import label, period_name
+from metrics.regions import Region
+
+PP = "个百分点"
+
+
+@dataclass
+class KpiResult:
+    """One KPI for one region and period, with everything a card or a briefing needs."""
+
+    kpi_id: str
+    name: str
+    unit: str
+    region_code: str
+    region_name: str
+    level: str
+    month: str
+    period: str
+    period_name: str
+    period_label: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    prev_value: float | None
+    ly_value: float | None
+    mom_change: float | None
+    yoy_change: float | None
+    change_unit: str
+    target: float | None
+    target_source: str | None
+    gap: float | None
+    rag: str | None
+    rank: int | None
+    rank_of: int | None
+    as_of: str
+    has_data: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Add rank and rank_of per KPI (1 = best, by each KPI's direction; no value → no rank)."""
+    cat = load_catalogue()
+    df = df.copy()
+    df["rank"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    df["rank_of"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+    for kpi_id, idx in df.groupby("kpi_id").groups.items():
+        values = df.loc[idx, "value"].astype(float)
+        ascending = not cat.kpi(kpi_id).higher_is_better
+        df.loc[idx, "rank"] = values.rank(method="min", ascending=ascending).astype("Int64")
+        df.loc[idx, "rank_of"] = int(values.notna().sum())
+    return df
+
+
+def to_result(kpi: Kpi, region: Region, row: dict, attrs: dict) -> KpiResult:
+    def opt_int(x):
+        return None if x is None or pd.isna(x) else int(x)
+
+    return KpiResult(
+        kpi_id=kpi.id,
+        name=kpi.name,
+        unit=kpi.unit,
+        region_code=region.code,
+        region_name=region.name,
+        level=region.level,
+        month=attrs["month"].strftime("%Y-%m"),
+        period=attrs["period"],
+        period_name=period_name(attrs["period"]),
+        period_label=label(attrs["period"], attrs["window"]),
+        value=_num(row["value"]),
+        numerator=_num(row["numerator"]),
+        denominator=_num(row["denominator"]),
+        prev_value=_num(row["prev_value"]),
+        ly_value=_num(row["ly_value"]),
+        mom_change=_num(row["mom_change"]),
+        yoy_change=_num(row["yoy_change"]),
+        change_unit=PP if kpi.is_rate else "%",
+        target=_num(row["target"]),
+        target_source=row["target_source"],
+        gap=_num(row["gap"]),
+        rag=row["rag"],
+        rank=opt_int(row.get("rank")),
+        rank_of=opt_int(row.get("rank_of")),
+        as_of=attrs["as_of"].strftime("%Y-%m"),
+        has_data=bool(row["has_data"]),
+    )
