@@ -36,7 +36,7 @@ from data import db
 _lock = threading.Lock()
 _versions: dict[tuple, str] = {}  # (path, mtime, size) → the file's data_version
 _current: list[tuple[str, str]] = []  # the data key the stores hold results of
-_stores: list[OrderedDict] = []  # every memo's store (tests look into them)
+_stores: list[_Store] = []  # every memo's store (tests look into them)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 

@@ -143,14 +143,18 @@ class Catalogue:
 
     def base_of(self, kpi: Kpi) -> Kpi:
         """The KPI whose measures give ``kpi``'s value: a gap's base, else the KPI itself."""
-        return self.kpis[kpi.base] if kpi.type == KpiType.GAP else kpi
+        if kpi.type != KpiType.GAP:
+            return kpi
+        if kpi.base is None:  # parse_catalogue refuses a gap without a base
+            raise UnknownKpiError(kpi.id)
+        return self.kpis[kpi.base]
 
     def measures_of(self, kpi: Kpi) -> list[Measure]:
         """The measures a KPI needs from its fact (through its base for gaps)."""
         base = self.base_of(kpi)
         fact = self.facts[base.fact]
         names = [base.measure] if base.type == KpiType.SUM else [base.numerator, base.denominator]
-        return [fact.measures[n] for n in names]
+        return [fact.measures[n] for n in names if n is not None]  # parse_catalogue requires them
 
     def headline(self) -> list[Kpi]:
         return [k for k in self.kpis.values() if k.headline]
@@ -259,7 +263,7 @@ def parse_catalogue(text: str) -> Catalogue:
         kpis[kpi.id] = kpi
     for kpi in kpis.values():
         if kpi.type == KpiType.GAP:
-            base = kpis.get(kpi.base)
+            base = kpis.get(kpi.base) if kpi.base else None
             if base is None or base.type == KpiType.GAP:
                 raise _fail(f"指标 {kpi.id}", f"base 应为已声明的非差值指标，而不是 {kpi.base!r}")
             if not base.has_target:

@@ -7,6 +7,7 @@ filters) are always bound parameters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from data.db import read_sql, render_sql
@@ -58,7 +59,7 @@ def _window_lines(measures: list[Measure], bounds: str = "$") -> str:
     return ",\n".join(lines).replace("$", bounds)
 
 
-def _ratio_lines(ratios: list[Kpi]) -> str:
+def _ratio_lines(ratios: Sequence[Kpi]) -> str:
     return "".join(
         f",\n       a.{k.numerator}__{w} / NULLIF(a.{k.denominator}__{w}, 0) * {k.factor!r} AS {k.id}__{w}"
         for k in ratios
@@ -80,7 +81,7 @@ def windows_sql(
     measures: list[Measure],
     filters: dict[str, object],
     restrict_depts: bool,
-    ratios: list[Kpi] = (),
+    ratios: Sequence[Kpi] = (),
     source: str | None = None,
 ) -> str:
     """SQL computing each measure over the cur/prev/ly windows of each result month, per
@@ -117,7 +118,7 @@ def breakdown_sql(
     filters: dict[str, object],
     restrict_depts: bool,
     dim: str,
-    ratios: list[Kpi] = (),
+    ratios: Sequence[Kpi] = (),
     source: str | None = None,
 ) -> str:
     """Like :func:`windows_sql` for one region, split by the fact dimension ``dim``."""

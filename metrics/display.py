@@ -113,7 +113,7 @@ def change_display(change, unit: str, *, name: str, higher_is_better: bool, is_r
     if shown == 0:
         return ChangeDisplay(name, exact, 0.0, unit, 0, "flat", "持平", f"与{against}持平")
     direction = 1 if shown > 0 else -1
-    tone = "good" if (direction > 0) == higher_is_better else "bad"
+    tone: Tone = "good" if (direction > 0) == higher_is_better else "bad"
     magnitude = f"{abs(shown):.1f}"
     text = f"{ARROWS[direction]} {magnitude} {PP}" if unit == PP else f"{ARROWS[direction]} {magnitude}%"
     verb = ("提高" if direction > 0 else "下降") if is_rate else ("增加" if direction > 0 else "减少")

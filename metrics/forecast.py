@@ -50,6 +50,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -181,7 +182,7 @@ class _Prepared:
     values: np.ndarray  # cleaned values (leading/trailing NaN dropped, inner interpolated)
     n_trailing_missing: int  # months after the last observation up to the end of the input
     index_kind: str  # "period" | "datetime" | "range"
-    last_key: object  # last index label of the input (Period / Timestamp / int)
+    last_key: Any  # last index label of the input (Period / Timestamp / int)
     anchor: str  # "MS" | "ME" | "offset" for datetime
     notes: list = field(default_factory=list)
 
@@ -320,7 +321,7 @@ def _aicc(res) -> float:
 def _fit_ets(x: np.ndarray, damped: bool):
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    kw = dict(error="add")
+    kw: dict[str, Any] = {"error": "add"}
     if damped:
         kw.update(trend="add", damped_trend=True)
     return ETSModel(x, **kw).fit(disp=False, maxiter=200)
@@ -685,7 +686,7 @@ def backtest(y, horizon: int, n_origins: int = 3, step: int | None = None,
     v = prep.values
     step = int(step or horizon)
     m = int(kw.get("seasonal_period", 12))
-    res = {"engine": {"smape": [], "mase": []}, "seasonal_naive": {"smape": [], "mase": []},
+    res: dict[str, Any] = {"engine": {"smape": [], "mase": []}, "seasonal_naive": {"smape": [], "mase": []},
            "naive2": {"smape": [], "mase": []}, "origins": []}
     for L in levels:
         res["engine"][f"coverage{_level_label(L)}"] = []

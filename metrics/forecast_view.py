@@ -66,7 +66,7 @@ def _future_targets(kpi_id: str, region: str, months: pd.PeriodIndex, view: str)
     """The target line over the forecast months (序时进度 month ÷ 12 for a 累计 execution rate)."""
     kpi = load_catalogue().kpi(kpi_id)
     by_year: dict[int, float | None] = {}
-    out = []
+    out: list[float | None] = []
     for p in months:
         if kpi.target_mode == "time_progress":
             d = p.to_timestamp().date()

@@ -379,8 +379,8 @@ def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if
     pp = round(float(what_if_pp), 3)
     if not math.isfinite(pp):
         raise ValueError("what_if_pp must be a finite number")
-    cut = None if as_of in (None, "") else parse_month(as_of)
-    cut = None if cut is None or cut >= _last_month() else cut.strftime("%Y-%m")  # the latest month: no cut
+    cut_month = None if as_of in (None, "") else parse_month(as_of)
+    cut = None if cut_month is None or cut_month >= _last_month() else cut_month.strftime("%Y-%m")  # latest: no cut
     year = None if year in (None, "") else str(year)
     # a what-if (any non-zero shift) is one of unboundedly many keys: memory only, never on disk
     cached = _attainment if pp == 0 else _what_if_attainment

@@ -128,7 +128,7 @@ def changed_months(changes, calendar: list[date]) -> dict[str, set[date] | None]
             how = sources.get(c.table)
             if not c.diff or how is None:
                 continue
-            if how == "all":
+            if how == "all" or months is None:
                 months = None
                 break
             if how == "months":
@@ -155,7 +155,7 @@ def refresh(con: duckdb.DuckDBPyConnection, changes=None, *, previous_data_versi
     whole = changes is None or not _valid(con, previous_data_version)
     if whole:
         con.execute(_render("results_table.sql"))
-        plan = {fact: None for fact in cat.facts}
+        plan: dict[str, set[date] | None] = {fact: None for fact in cat.facts}
     else:
         stored = {r[0] for r in con.execute(f"SELECT DISTINCT month FROM {TABLE}").fetchall()}
         missing = set(months) - stored  # months that join the range (a new last month, a gap)
@@ -163,7 +163,7 @@ def refresh(con: duckdb.DuckDBPyConnection, changes=None, *, previous_data_versi
         calendar = sorted(r[0] for r in con.execute("SELECT month FROM calendar").fetchall())
         plan = {fact: (None if ms is None else ms | missing)
                 for fact, ms in changed_months(changes, calendar).items()}
-    written, done = 0, {}
+    written, done = 0, dict[str, dict]()
     if months:
         written, done = _compute(con, cat, plan, months, first, last, whole)
     data_version = _one(con, "SELECT value FROM meta WHERE key = 'data_version'")
@@ -207,12 +207,13 @@ def _compute(con, cat, plan: dict[str, set[date] | None], months: list[date], fi
     recorded = _one(con, named_sql("aggregates_version.sql"))
     fresh = recorded is not None and recorded[0] == aggregates_version()
     targets: dict[int, dict] = {}
-    frames, done = [], {}
+    frames, done = [], dict[str, dict]()
     for period in PERIODS:
         kpis = [k for k in cat.kpis.values() if period in k.periods]
         done[period] = {}
         for fact, source, _, _, measures, group in query_groups(kpis, cat, province, {}, fresh=fresh):
-            todo = months if plan[fact.name] is None else affected_months(period, plan[fact.name], months)
+            changed = plan[fact.name]
+            todo = months if changed is None else affected_months(period, changed, months)
             if not todo:
                 continue
             done[period][fact.name] = todo

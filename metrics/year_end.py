@@ -8,6 +8,7 @@ intervals, the pace needed from next month and a what-if, by the KPI's shape
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,8 +37,9 @@ def attainment_from_history(shape: Shape, data: pd.DataFrame, target: float | No
     ye = pd.Period(year=int(year), month=12, freq="M")
     data = data.loc[trim_leading_zeros(data["value"], before=ye - 11).index]
     has_target = target is not None
-    tgt = float(target) if has_target else 0.0
-    kw = {"n_paths": n_paths, "higher_is_better": higher_is_better}
+    tgt = float(target) if target is not None else 0.0
+    kw: dict[str, Any] = {"n_paths": n_paths, "higher_is_better": higher_is_better}
+    bounds: tuple[float, float] | None
     if shape.kind == "ytd_rate":
         num, den, rate = ytd_rate_parts(shape, data)  # the helper computes 100·Σnum/Σden
         res = ytd_rate_attainment(num, den, tgt, ye, **kw)
@@ -63,7 +65,7 @@ def attainment_from_history(shape: Shape, data: pd.DataFrame, target: float | No
         needed = res.get("needed_monthly")
         modelled, bounds = flow, shape.bounds
         wi = _what_if_sum(shape, flow, res, ye, what_if_pp, what_if_mode, tgt if has_target else None, **kw)
-    if shape.kind == "ytd_share":  # the year's share of the budget cannot pass 100%, as above
+    if shape.kind == "ytd_share" and shape.bounds is not None:  # a share cannot pass 100%, as above
         lo, hi = shape.bounds
         for key in ("interval", "interval95"):
             res[key] = tuple(float(np.clip(v, lo, hi)) for v in res[key])

@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -105,7 +106,7 @@ def next_version(store: versions.Store) -> int:
     return max([*versions.numbers(store), *registered, *shared], default=0) + 1
 
 
-def prepare(frames: dict[str, dict[str, object]], *, actor: str, import_id: int | None = None,
+def prepare(frames: Mapping[str, Mapping[str, object]], *, actor: str, import_id: int | None = None,
             reference: dict[str, pd.DataFrame] | None = None, validate=None, data_version: str | None = None,
             updated_at: datetime | None = None, rebuild_aggregates: bool = False, scope=None) -> Prepared:
     """Apply ``frames`` (family → sheet key → validated DataFrame or list of chunks) to a staged
@@ -203,8 +204,9 @@ def _with_region_names(con: duckdb.DuckDBPyConnection, diff: list[dict]) -> list
 FAMILY_ORDER = ("services", "projects", "spending", "hotline", "data_resources", "tasks")
 
 
-def _apply(con: duckdb.DuckDBPyConnection, frames: dict, *, version: int, data_version: str,
-           updated_at: datetime, rebuild: bool = False, validate=None) -> tuple[list[dict], set[date], int]:
+def _apply(con: duckdb.DuckDBPyConnection, frames: Mapping[str, Mapping[str, object]], *, version: int,
+           data_version: str, updated_at: datetime, rebuild: bool = False,
+           validate=None) -> tuple[list[dict], set[date], int]:
     from data.intake.spec import load_families
 
     families = load_families()
@@ -293,7 +295,7 @@ def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None,
             k = by_id[kpi_id]
             moves.append({"kpi": kpi_id, "name": k.name, "month": month.strftime("%Y-%m"), "period": period,
                           "period_name": "累计" if period == "ytd" else "当月",
-                          "before": None if _missing(was) else float(was),
+                          "before": None if was is None or _missing(was) else float(was),
                           "after": None if _missing(value) else float(value), "unit": k.unit})
     return sorted(moves, key=lambda m: (m["period"] != "ytd", m["kpi"]))
 

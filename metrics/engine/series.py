@@ -106,8 +106,9 @@ def _stored_series_rows(kpi: Kpi, region: str, first: date, last: date) -> pd.Da
         return None
     cat = load_catalogue()
     base = cat.base_of(kpi)
-    found = [_measure_provider(cat, base, m.name) for m in cat.measures_of(base)]
-    if any(f is None for f in found):
+    providers = [_measure_provider(cat, base, m.name) for m in cat.measures_of(base)]
+    found = [f for f in providers if f is not None]
+    if len(found) != len(providers):
         return None
     rows = _stored_month_rows(region)
     index = pd.date_range(first.replace(month=1), last, freq="MS", name="month")

@@ -145,7 +145,7 @@ def _stored_frame(month: str, period: str, ids: tuple, codes: tuple) -> pd.DataF
             if a.mask.all():  # a column without any value is all None, as a frame of records makes it
                 a = np.full(len(a), None, dtype=object)
             else:
-                a = a.filled(np.nan) if a.dtype.kind == "f" else a.astype(object).filled(np.nan)
+                a = np.ma.filled(a if a.dtype.kind == "f" else a.astype(object), np.nan)
         columns[c] = a[order]
     out = pd.DataFrame(columns)
     p = periods_of(m, period, last)
@@ -158,9 +158,9 @@ def _compute(kpi_ids: tuple, regions: tuple, month: str, period: str, scope: Sco
     return _compute_frame(kpi_ids, regions, month, period, scope, filters)
 
 
-def _compute_frame(kpi_ids: tuple, regions: tuple, month: str, period: str, scope: Scope,
-                   filters: tuple) -> pd.DataFrame:
-    kpi_ids, regions, filters = list(kpi_ids), list(regions), dict(filters)
+def _compute_frame(kpi_ids: tuple, region_codes: tuple, month: str, period: str, scope: Scope,
+                   filter_items: tuple) -> pd.DataFrame:
+    regions, filters = list(region_codes), dict(filter_items)
     cat = load_catalogue()
     kpis = [cat.kpi(k) for k in kpi_ids]
     first, last = as_of()
