@@ -18,6 +18,7 @@ from components.health import register_health_routes
 from components.screen_routes import register_screen_routes
 from components.shell import create_shell
 from data import db
+from web import asset_urls
 from web.admin_routes import register_admin_routes
 from web.auth import init_auth
 from web.hardening import QuietRequestHandler, harden, start_or_exit
@@ -41,6 +42,7 @@ app = dash.Dash(
     assets_path_ignore=[r"^screen$"],  # the big screen's own files, loaded only by /screen
 )
 app.layout = create_shell(dash.page_container)
+asset_urls.install(app)  # Plotly.js preloaded, on-demand scripts fingerprinted (issue #13 §5)
 server = app.server
 if os.environ.get("COCKPIT_BEHIND_PROXY", "").strip() == "1":
     # behind nginx (scripts/serve.sh): the client's address and scheme come from the one proxy in

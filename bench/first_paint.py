@@ -93,7 +93,11 @@ const bytes = res.reduce((s, r) => s + (r.transferSize || 0), nav ? nav.transfer
 const slowest = res.map(r => ({url: r.name.replace(location.origin, ''), start: Math.round(r.startTime),
                                 end: Math.round(r.responseEnd), bytes: r.transferSize}))
                   .sort((a, b) => (b.end - b.start) - (a.end - a.start)).slice(0, 8);
-return {reached: fp.reached, charts: fp.charts, resources: res.length, bytes: bytes,
+// static files that went to the server (transferSize > 0): a download, or a 304 revalidation round-trip
+const asked = res.map(r => [r.transferSize, new URL(r.name).pathname])
+                 .filter(([size, path]) => size > 0 && /^\\/(assets|_dash-component-suites|screen)\\//.test(path))
+                 .map(([size, path]) => path);
+return {reached: fp.reached, charts: fp.charts, resources: res.length, bytes: bytes, static_asked: asked,
         ready: document.readyState, slowest: slowest,
         dcl: nav ? Math.round(nav.domContentLoadedEventEnd) : null, load: nav ? Math.round(nav.loadEventEnd) : null};
 """
@@ -166,7 +170,9 @@ def table(runs: list[dict]) -> str:
             rows.append((f"{label}: {first} drawn", *_s(kth), f"{len(kth)}", goal))
         rows.append((f"{label}: every chart drawn ({'/'.join(map(str, counts))} charts)", *_s(every),
                      f"{len(every)}", "—"))
-        rows.append((f"{label}: bytes transferred ({statistics.median([d['resources'] for d in docs]):.0f} requests)",
+        asked = statistics.median([len(d.get("static_asked", [])) for d in docs])
+        rows.append((f"{label}: bytes transferred ({statistics.median([d['resources'] for d in docs]):.0f} requests, "
+                     f"{asked:.0f} static files asked of the server)",
                      *_mb([d["bytes"] for d in docs]), f"{len(docs)}", "—"))
     lines = ["| measure | median | min–max | runs | goal (#13) |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
