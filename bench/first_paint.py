@@ -103,8 +103,18 @@ return {reached: fp.reached, charts: fp.charts, resources: res.length, bytes: by
 """
 
 
+# the renderer's main thread (DevTools Performance.getMetrics, seconds): TaskDuration is the wall time of
+# its tasks, ThreadTime its CPU time; busy far above CPU means the thread waited for a core
+METRICS = ("TaskDuration", "ThreadTime", "ScriptDuration", "V8CompileDuration")
+
+
+def _metrics(driver) -> dict:
+    return {m["name"]: m["value"] for m in driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
+
+
 def measure(driver, url: str, base: str, timeout: float = 90, quiet: float = 2.0) -> dict:
-    """Navigate to ``url`` and wait until it has settled; the chart times (ms) and the bytes."""
+    """Navigate to ``url`` and wait until it has settled; the chart times (ms), the bytes, the main thread."""
+    before = _metrics(driver)
     driver.get(base + url)
     deadline = time.time() + timeout
     last_change, key, doc = time.time(), None, {"reached": []}
@@ -114,6 +124,9 @@ def measure(driver, url: str, base: str, timeout: float = 90, quiet: float = 2.0
         if now != key:
             key, last_change = now, time.time()
         elif doc["ready"] == "complete" and doc["reached"] and time.time() - last_change >= quiet:
+            after = _metrics(driver)  # a navigation to a new renderer process starts its counters at 0
+            doc["main_thread"] = {k: after.get(k, 0) - (before.get(k, 0) if after.get(k, 0) >= before.get(k, 0)
+                                                           else 0) for k in METRICS}
             return doc
         time.sleep(0.2)
     raise BenchError(f"{url} 在 {timeout:.0f} 秒内未画完图表（已画 {len(doc['reached'])} 个）")
@@ -123,6 +136,7 @@ def _fresh(profile_root: Path) -> tuple:
     profile = tempfile.mkdtemp(prefix="profile-", dir=profile_root)
     driver = chromium(profile)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
+    driver.execute_cdp_cmd("Performance.enable", {})
     return driver, profile
 
 
@@ -174,6 +188,12 @@ def table(runs: list[dict]) -> str:
         rows.append((f"{label}: bytes transferred ({statistics.median([d['resources'] for d in docs]):.0f} requests, "
                      f"{asked:.0f} static files asked of the server)",
                      *_mb([d["bytes"] for d in docs]), f"{len(docs)}", "—"))
+        threads = [d["main_thread"] for d in docs if d.get("main_thread")]
+        if threads:
+            med = {k: statistics.median([t[k] for t in threads]) for k in METRICS}
+            rows.append((f"{label}: main thread until settled, busy (CPU) / script / compile",
+                         f"{med['TaskDuration']:.2f} s ({med['ThreadTime']:.2f} s) / {med['ScriptDuration']:.2f} s / "
+                         f"{med['V8CompileDuration']:.2f} s", "—", f"{len(threads)}", "—"))
     lines = ["| measure | median | min–max | runs | goal (#13) |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
