@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import dash
 import flask
@@ -17,6 +18,7 @@ from components.health import register_health_routes
 from components.screen_routes import register_screen_routes
 from components.shell import create_shell
 from data import db
+from web import asset_urls
 from web.admin_routes import register_admin_routes
 from web.auth import init_auth
 from web.hardening import QuietRequestHandler, harden, start_or_exit
@@ -40,6 +42,7 @@ app = dash.Dash(
     assets_path_ignore=[r"^screen$"],  # the big screen's own files, loaded only by /screen
 )
 app.layout = create_shell(dash.page_container)
+asset_urls.install(app)  # Plotly.js preloaded, on-demand scripts fingerprinted (issue #13 §5)
 server = app.server
 if os.environ.get("COCKPIT_BEHIND_PROXY", "").strip() == "1":
     # behind nginx (scripts/serve.sh): the client's address and scheme come from the one proxy in
@@ -70,11 +73,13 @@ def _unpin_data_version(_exc) -> None:
 
 
 _warm_thread = None
+_warm_again = False  # a version switched while a warm-up ran: run once more when it ends
+_warm_lock = threading.Lock()
 
 
 def warm_in_background() -> None:
     """Fill the page caches without delaying the server's start (``COCKPIT_WARM=0`` skips it)."""
-    import threading
+    global _warm_thread, _warm_again
 
     if os.environ.get("COCKPIT_WARM", "1") == "0":
         return
@@ -85,21 +90,43 @@ def warm_in_background() -> None:
     from metrics.regions import root_region
 
     def warm() -> None:
-        scope = Scope.province(root_region())  # the province's caches serve every region-only viewer
-        warm_caches(scope)
-        top = page_context(None, None, "ytd", scope=scope)  # the 简报 page's default preview (its forecasts)
-        briefing_content(top["region"], top["month"], scope=scope)
+        global _warm_thread, _warm_again
+        while True:
+            try:
+                scope = Scope.province(root_region())  # the province's caches serve every region-only viewer
+                warm_caches(scope)
+                top = page_context(None, None, "ytd", scope=scope)  # the 简报 page's default preview
+                briefing_content(top["region"], top["month"], scope=scope)
+            except BaseException:
+                with _warm_lock:
+                    _warm_thread, _warm_again = None, False  # the next version change may try again
+                raise
+            with _warm_lock:
+                if not _warm_again:
+                    _warm_thread = None
+                    return
+                _warm_again = False
 
-    global _warm_thread
-    if _warm_thread is not None and _warm_thread.is_alive():
-        return  # one warm-up at a time; the running one reads the newest version as it goes
-    _warm_thread = threading.Thread(target=warm, name="warm-caches", daemon=True)
-    _warm_thread.start()
+    with _warm_lock:
+        if _warm_thread is not None:
+            _warm_again = True  # one warm-up at a time; the running one starts over when it ends
+            return
+        _warm_thread = threading.Thread(target=warm, name="warm-caches", daemon=True)
+        _warm_thread.start()
+
+
+def _warm_new_version() -> None:
+    from metrics.dashboard import WARM_STATE
+
+    # from this request on /healthz names the new version: its warm-up is not done until it has run, and
+    # the thread below may start later (or wait for a running one), so the old state must not stand
+    WARM_STATE.update(done=False, months=0, regions=0, seconds=None)
+    warm_in_background()
 
 
 def warm_on_new_versions() -> None:
     """After a publish the first views of the new version would be cold: warm them again."""
-    db.on_version_change(warm_in_background)
+    db.on_version_change(_warm_new_version)
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 
     python bench/first_paint.py                       # 1×, 5 runs, gunicorn with 2 workers
     python bench/first_paint.py --scale 10 --runs 3 --workers 1
-    python bench/first_paint.py --serve-cmd "bash scripts/serve.sh" --base-url http://127.0.0.1:8080 \\
-        --stop-cmd "bash scripts/serve.sh stop"
+    python bench/first_paint.py --serve                # the production mode: nginx + 2 nodes (scripts/serve.sh)
+
+``--serve`` starts a private production mode (its own run directory, free ports, node 1 seeded
+with a copy of the shared demo) through ``scripts/serve.sh``, measures through its nginx (the
+precompressed, fingerprinted static files), and stops it afterwards.
 
 What is measured, on a warmed server (every process reports its warm-up done on ``/healthz``,
 then one uncounted visit of each page) over loopback, with Debian's headless Chromium at 1920×1080:
@@ -36,6 +39,7 @@ import os
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,14 +93,28 @@ const bytes = res.reduce((s, r) => s + (r.transferSize || 0), nav ? nav.transfer
 const slowest = res.map(r => ({url: r.name.replace(location.origin, ''), start: Math.round(r.startTime),
                                 end: Math.round(r.responseEnd), bytes: r.transferSize}))
                   .sort((a, b) => (b.end - b.start) - (a.end - a.start)).slice(0, 8);
-return {reached: fp.reached, charts: fp.charts, resources: res.length, bytes: bytes,
+// static files that went to the server (transferSize > 0): a download, or a 304 revalidation round-trip
+const asked = res.map(r => [r.transferSize, new URL(r.name).pathname])
+                 .filter(([size, path]) => size > 0 && /^\\/(assets|_dash-component-suites|screen)\\//.test(path))
+                 .map(([size, path]) => path);
+return {reached: fp.reached, charts: fp.charts, resources: res.length, bytes: bytes, static_asked: asked,
         ready: document.readyState, slowest: slowest,
         dcl: nav ? Math.round(nav.domContentLoadedEventEnd) : null, load: nav ? Math.round(nav.loadEventEnd) : null};
 """
 
 
+# the renderer's main thread (DevTools Performance.getMetrics, seconds): TaskDuration is the wall time of
+# its tasks, ThreadTime its CPU time; busy far above CPU means the thread waited for a core
+METRICS = ("TaskDuration", "ThreadTime", "ScriptDuration", "V8CompileDuration")
+
+
+def _metrics(driver) -> dict:
+    return {m["name"]: m["value"] for m in driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
+
+
 def measure(driver, url: str, base: str, timeout: float = 90, quiet: float = 2.0) -> dict:
-    """Navigate to ``url`` and wait until it has settled; the chart times (ms) and the bytes."""
+    """Navigate to ``url`` and wait until it has settled; the chart times (ms), the bytes, the main thread."""
+    before = _metrics(driver)
     driver.get(base + url)
     deadline = time.time() + timeout
     last_change, key, doc = time.time(), None, {"reached": []}
@@ -106,6 +124,9 @@ def measure(driver, url: str, base: str, timeout: float = 90, quiet: float = 2.0
         if now != key:
             key, last_change = now, time.time()
         elif doc["ready"] == "complete" and doc["reached"] and time.time() - last_change >= quiet:
+            after = _metrics(driver)  # a navigation to a new renderer process starts its counters at 0
+            doc["main_thread"] = {k: after.get(k, 0) - (before.get(k, 0) if after.get(k, 0) >= before.get(k, 0)
+                                                           else 0) for k in METRICS}
             return doc
         time.sleep(0.2)
     raise BenchError(f"{url} 在 {timeout:.0f} 秒内未画完图表（已画 {len(doc['reached'])} 个）")
@@ -115,6 +136,7 @@ def _fresh(profile_root: Path) -> tuple:
     profile = tempfile.mkdtemp(prefix="profile-", dir=profile_root)
     driver = chromium(profile)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
+    driver.execute_cdp_cmd("Performance.enable", {})
     return driver, profile
 
 
@@ -162,11 +184,50 @@ def table(runs: list[dict]) -> str:
             rows.append((f"{label}: {first} drawn", *_s(kth), f"{len(kth)}", goal))
         rows.append((f"{label}: every chart drawn ({'/'.join(map(str, counts))} charts)", *_s(every),
                      f"{len(every)}", "—"))
-        rows.append((f"{label}: bytes transferred ({statistics.median([d['resources'] for d in docs]):.0f} requests)",
+        asked = statistics.median([len(d.get("static_asked", [])) for d in docs])
+        rows.append((f"{label}: bytes transferred ({statistics.median([d['resources'] for d in docs]):.0f} requests, "
+                     f"{asked:.0f} static files asked of the server)",
                      *_mb([d["bytes"] for d in docs]), f"{len(docs)}", "—"))
+        threads = [d["main_thread"] for d in docs if d.get("main_thread")]
+        if threads:
+            med = {k: statistics.median([t[k] for t in threads]) for k in METRICS}
+            rows.append((f"{label}: main thread until settled, busy (CPU) / script / compile",
+                         f"{med['TaskDuration']:.2f} s ({med['ThreadTime']:.2f} s) / {med['ScriptDuration']:.2f} s / "
+                         f"{med['V8CompileDuration']:.2f} s", "—", f"{len(threads)}", "—"))
     lines = ["| measure | median | min–max | runs | goal (#13) |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def serve_mode(scale: int, out_dir: Path, nodes: int = 2, workers: int = 1) -> tuple[str, dict, Path, str]:
+    """A private ``scripts/serve.sh`` deployment: (nginx URL, node 1's environment, its pointer, stop command)."""
+    run_dir = out_dir / "serve"
+    node1 = run_dir / "node1"
+    make_run_copy(scale, node1)  # node 1 starts from the shared demo; the others copy it (data.replicate)
+    (node1 / "cockpit.ops.sqlite").unlink(missing_ok=True)  # the production mode's store is PostgreSQL
+    pg_dir = Path(tempfile.mkdtemp(prefix="cockpit-first-paint-pg-", dir="/tmp"))
+    os.chmod(pg_dir, 0o711)  # the cluster runs as the postgres user when we are root
+    ports = [free_port() for _ in range(3 + nodes)]
+    conf = out_dir / "serve.conf"
+    conf.write_text("\n".join([
+        f"RUN_DIR={run_dir}", f"NGINX_PORT={ports[0]}", f"REDIS_PORT={ports[1]}", f"PG_PORT={ports[2]}",
+        f"PG_DIR={pg_dir}", f"NODES={nodes}", 'NODE_PORTS="%s"' % " ".join(map(str, ports[3:])),
+        f"GUNICORN_WORKERS={workers}", "CELERY_WORKERS=1", "DEMO_ARGS=",
+    ]) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env["COCKPIT_SERVE_CONF"] = str(conf)
+    stop = f"COCKPIT_SERVE_CONF={conf} bash scripts/serve.sh stop; rm -rf {pg_dir}"
+    with open(out_dir / "serve.log", "ab") as log:
+        done = subprocess.run(["bash", "scripts/serve.sh", "start"], cwd=REPO, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=1800)
+    if done.returncode != 0:
+        subprocess.run(stop, shell=True, cwd=REPO, env=env, timeout=300)
+        raise BenchError(f"serve.sh start 失败，见 {out_dir / 'serve.log'}")
+    out = subprocess.run(["bash", "-c", 'eval "$(bash scripts/serve.sh env 1)" && env -0'], cwd=REPO, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    node_env = dict(item.split("=", 1) for item in out.split("\0") if item.startswith("COCKPIT_"))
+    node_env.pop("COCKPIT_SERVE_CONF", None)
+    return f"http://127.0.0.1:{ports[0]}", node_env, Path(node_env["COCKPIT_DB"]), stop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=int, default=1, help="演示数据规模（默认 1×）")
     ap.add_argument("--runs", type=int, default=5, help="次数（取中位数，默认 5）")
     ap.add_argument("--workers", type=int, default=2, help="COCKPIT_WORKERS（默认 2，与 gunicorn.conf.py 相同）")
+    ap.add_argument("--serve", action="store_true",
+                    help="经 scripts/serve.sh 的生产模式测量（nginx + 2 个节点，各 --workers 个 worker）")
     ap.add_argument("--serve-cmd", default=GUNICORN,
                     help="启动服务的命令（none：服务已在别处启动，须给 --base-url 与 --db）")
     ap.add_argument("--stop-cmd", default="", help="停止服务的命令")
@@ -184,16 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warm-timeout", type=float, default=1800)
     ap.add_argument("--out", type=Path, default=None, help="日志目录（默认 /tmp/cockpit-first-paint-时间）")
     args = ap.parse_args(argv)
-    external = args.serve_cmd in ("", "none")
-    if external and not (args.base_url and args.db):
+    external = args.serve_cmd in ("", "none") or args.serve
+    if args.serve_cmd in ("", "none") and not (args.base_url and args.db):
         ap.error("--serve-cmd none 时须给出 --base-url 与 --db")
     out_dir = args.out or Path(f"/tmp/cockpit-first-paint-{time.strftime('%Y%m%d-%H%M%S')}")
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = dict(pair.split("=", 1) for pair in args.env)
     server = None
+    stop_cmd, processes, mode = args.stop_cmd, args.processes or args.workers, f"{args.workers} gunicorn worker(s)"
     try:
         ensure_base(args.scale, log=lambda s: print(s, file=sys.stderr))
-        pointer = args.db or make_run_copy(args.scale, out_dir / "db")
+        if args.serve:
+            print("启动生产模式（scripts/serve.sh）…", file=sys.stderr)
+            serve_base, node_env, pointer, stop_cmd = serve_mode(args.scale, out_dir, workers=args.workers)
+            extra = {**node_env, **extra}
+            args.base_url = args.base_url or serve_base
+            processes = args.processes or 2 * args.workers
+            mode = f"production mode: nginx + 2 nodes × {args.workers} gunicorn worker(s)"
+        else:
+            pointer = args.db or make_run_copy(args.scale, out_dir / "db")
         creds = create_accounts(pointer, extra, log=lambda _s: None)
         env = {**os.environ, **extra, "COCKPIT_DB": str(pointer), "COCKPIT_WORKERS": str(args.workers)}
         env.setdefault("COCKPIT_SECRET_KEY", secrets.token_urlsafe(48))
@@ -205,9 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://127.0.0.1:{port}"
             env.update({"COCKPIT_BIND": f"127.0.0.1:{port}", "COCKPIT_PORT": str(port)})
         server = Server(base, "" if external else args.serve_cmd, env, out_dir / "server.log",
-                        stop_command=args.stop_cmd)
+                        stop_command=stop_cmd)
         server.start()
-        server.wait_warm(args.processes or args.workers, args.warm_timeout,
+        server.wait_warm(processes, args.warm_timeout,
                          log=lambda s: print(s, file=sys.stderr))
         account, token = creds["accounts"]["province"], creds["wall_token"]
         print("预热访问（不计入）…", file=sys.stderr)
@@ -225,9 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+        elif args.serve and stop_cmd:  # started, then failed before the server was watched
+            subprocess.run(stop_cmd, shell=True, cwd=REPO, timeout=300)
     (out_dir / "runs.json").write_text(json.dumps(runs, ensure_ascii=False, indent=1))  # the slowest files of each
     text = table(runs)
-    notes = (f"\n{args.scale}× demo, {args.workers} gunicorn worker(s) ({base}), warmed; headless Chromium "
+    notes = (f"\n{args.scale}× demo, {mode} ({base}), warmed; headless Chromium "
              f"1920×1080 over loopback; medians of {args.runs} runs. Cold: fresh profile, logged in on the login "
              f"form (next = a JSON answer, so no page file is cached), then navigation to / timed from its start. "
              f"Second visit: same profile, away to that JSON answer and back to /. Wall: fresh profile opening "

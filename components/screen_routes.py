@@ -25,6 +25,7 @@ from components.session import viewer_playlist, viewer_scope
 from data.geo import geojson
 from metrics.errors import user_message
 from metrics.screen_view import ScreenInputError, screen_config, screen_data
+from web.asset_urls import fingerprint_html
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ def _message(exc: Exception) -> str | None:
 
 @lru_cache(maxsize=1)
 def _template() -> str:
-    return (ASSETS / "index.html").read_text(encoding="utf-8")
+    # fingerprinted file URLs: nginx serves them precompressed and immutable (web/asset_urls.py)
+    return fingerprint_html((ASSETS / "index.html").read_text(encoding="utf-8"))
 
 
 def _page(doc: dict, status: int) -> Response:

@@ -33,6 +33,13 @@
     spending: $('scr-spending-chart')
   };
   var current = null;  // the document on screen
+  // Plotly.js and its locale are deferred scripts after this one (index.html): the first /api/screen
+  // answer is asked for while they download and parse, and drawn once they have run
+  // (DOMContentLoaded follows every deferred script; load, should this file run later than that)
+  var plotlyReady = window.Plotly ? Promise.resolve() : new Promise(function (resolve) {
+    document.addEventListener('DOMContentLoaded', function () { resolve(); });
+    window.addEventListener('load', function () { resolve(); });
+  });
 
   // ------------------------------------------------------------------ scaling
   function fit() {
@@ -342,10 +349,12 @@
   function load(force, retry) {
     if (state.unauthorized) { return; }
     var i = state.index, hit = cache.get(i);
-    if (hit && state.shownKey !== i) { state.shownKey = i; render(hit.doc); }
+    if (hit && state.shownKey !== i) { state.shownKey = i; plotlyReady.then(function () { render(hit.doc); }); }
     if (state.offline && !retry) { return; }
     if (hit && !force && Date.now() - hit.at < CFG.refresh * 1000) { return; }
     fetchItem(i).then(function (doc) {
+      return plotlyReady.then(function () { return doc; });
+    }).then(function (doc) {
       if (state.index === i) { state.shownKey = i; render(doc); }
     }).catch(failed);
   }
