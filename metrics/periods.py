@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from metrics.catalogue import PERIOD_LABELS, PERIODS
+from metrics.errors import UserError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 MIN_YEAR, MAX_YEAR = 1900, 2999  # year 0 is no date; a month near 9999 overflows add_months
 _QUARTERS = ["一", "二", "三", "四"]
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError, ValueError):
     """A malformed month or an unknown period."""
 
 

@@ -19,6 +19,7 @@ from metrics.cache import memo
 from metrics.compile import named_sql
 from metrics.dashboard import page_context
 from metrics.engine import kpi_breakdown, kpi_results
+from metrics.errors import UserError
 from metrics.periods import parse_month
 from metrics.regions import get_region
 from metrics.rules import alert_summary, breaches, load_rules, project_alerts
@@ -33,7 +34,7 @@ STATUSES = ("前期", "未开工", "建设中", "试运行", "已验收", "逾�
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-class ProjectsInputError(ValueError):
+class ProjectsInputError(UserError, ValueError):
     """A URL parameter of the 项目 page that names nothing valid (the message is Chinese)."""
 
 

@@ -16,13 +16,14 @@ from data.scope import Scope, ScopeError, require
 from metrics.catalogue import load_catalogue
 from metrics.composite import composite_index, load_index_config
 from metrics.dashboard import page_context
+from metrics.errors import UserError
 from metrics.regions import get_region
 
 LEVELS = {"city": "设区市", "county": "县（市、区）"}
 CONFIG_SOURCE = "metrics/composite.toml"
 
 
-class RankingParamError(ValueError):
+class RankingParamError(UserError, ValueError):
     """A level or focus region in the URL that the ranking page cannot show."""
 
 

@@ -21,6 +21,7 @@ from metrics.catalogue import load_catalogue
 from metrics.dashboard import overview_data
 from metrics.display import KpiDisplay, kpi_display, replace_freshness, time_progress_gap_text
 from metrics.engine import kpi_series
+from metrics.errors import UserError
 from metrics.format import DASH, as_number, fmt_value
 from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
 from metrics.periods import add_months
@@ -59,7 +60,7 @@ FUNNEL_PHASES = (
 )
 
 
-class ScreenInputError(ValueError):
+class ScreenInputError(UserError, ValueError):
     """A screen query-string value that is wrong (shown in Chinese on the screen itself)."""
 
 

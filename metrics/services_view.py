@@ -17,6 +17,7 @@ from metrics.catalogue import Kpi, load_catalogue
 from metrics.compile import named_sql
 from metrics.dashboard import PAGE_PERIODS, page_context
 from metrics.engine import kpi_breakdown, kpi_regions, kpi_results, kpi_series, kpi_value
+from metrics.errors import UserError
 from metrics.periods import PeriodError, Window, add_months, label, parse_month, period_name, windows
 from metrics.regions import as_of, children, get_region, visible_children
 
@@ -35,7 +36,7 @@ ITEM_FALLBACK_KPI = "online_handling_rate"  # an item's history when the KPI is 
 FLAGS = {"online_capable": "网上可办", "full_online": "全程网办", "mobile": "掌上办", "one_visit": "最多跑一次"}
 
 
-class ServicesInputError(ValueError):
+class ServicesInputError(UserError, ValueError):
     """A department, item or KPI in the URL that this page cannot show (message in Chinese)."""
 
 

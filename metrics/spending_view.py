@@ -16,6 +16,7 @@ from metrics.catalogue import load_catalogue
 from metrics.compile import named_sql
 from metrics.display import time_progress_gap_text
 from metrics.engine import PP, compute, kpi_breakdown, kpi_series, rag_status
+from metrics.errors import UserError
 from metrics.format import RAG_LABELS
 from metrics.periods import Window, label, parse_month, period_name, time_progress
 from metrics.regions import as_of, get_region, visible_children
@@ -29,7 +30,7 @@ CURVE_YEARS = 3
 SHOW_OPTIONS = ("below", "all")
 
 
-class SpendingInputError(ValueError):
+class SpendingInputError(UserError, ValueError):
     """A spending-page URL parameter (department, unit, project, table filter) that is wrong."""
 
 

@@ -16,6 +16,7 @@ from data import db
 from data.scope import Scope, require
 from metrics.compile import named_sql
 from metrics.dashboard import page_context
+from metrics.errors import UserError
 from metrics.periods import parse_month
 from metrics.regions import get_region
 
@@ -25,7 +26,7 @@ ALL = "全部"  # the "no filter" choice of the status and lead-unit pickers
 _NUMERALS = "一二三四五六七八九十"
 
 
-class TaskParamError(ValueError):
+class TaskParamError(UserError, ValueError):
     """A status, lead unit or task in the URL that the 督办 page does not know."""
 
 
