@@ -12,11 +12,11 @@ import pandas as pd
 
 from data.scope import Scope
 from metrics.catalogue import load_catalogue
-from metrics.dashboard import page_context
 from metrics.display import pace_texts
 from metrics.engine import kpi_series
 from metrics.forecasting import kpi_attainment, kpi_forecast, kpi_shape, year_end_target
 from metrics.format import fmt_value
+from metrics.page_state import page_context
 from metrics.periods import PeriodError, Window, add_months, time_progress
 
 HORIZONS = (3, 6, 12, 18)

@@ -17,9 +17,9 @@ from data import db
 from data.scope import Scope, require
 from metrics.cache import memo
 from metrics.compile import named_sql
-from metrics.dashboard import page_context
 from metrics.engine import kpi_breakdown, kpi_results
 from metrics.errors import UserError
+from metrics.page_state import page_context
 from metrics.periods import parse_month
 from metrics.regions import get_region
 from metrics.rules import alert_summary, breaches, load_rules, project_alerts

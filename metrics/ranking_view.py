@@ -15,8 +15,8 @@ from data import db
 from data.scope import Scope, ScopeError, require
 from metrics.catalogue import load_catalogue
 from metrics.composite import composite_index, load_index_config
-from metrics.dashboard import page_context
 from metrics.errors import UserError
+from metrics.page_state import page_context
 from metrics.regions import get_region
 
 LEVELS = {"city": "设区市", "county": "县（市、区）"}

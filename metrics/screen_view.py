@@ -3,7 +3,7 @@ assembled only from the engine and the existing view modules, plus the validatio
 screen's query string (region playlist, panel sets, timings, layout).
 
 The ribbon, map, ranking, red KPIs and project alerts come from
-:func:`metrics.dashboard.overview_data` (memoised, so the screen and the overview page share
+:func:`metrics.overview_view.overview_data` (memoised, so the screen and the overview page share
 one computation); the trend adds the forecast band, the funnel and the spending curve come
 from the projects and spending views.
 """
@@ -18,12 +18,12 @@ import pandas as pd
 from data.scope import Scope
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
-from metrics.dashboard import overview_data
 from metrics.display import KpiDisplay, kpi_display, replace_freshness, time_progress_gap_text
 from metrics.engine import kpi_series
 from metrics.errors import UserError
 from metrics.format import DASH, as_number, fmt_value
 from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
+from metrics.overview_view import overview_data
 from metrics.periods import add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region

@@ -15,9 +15,9 @@ from data.scope import Scope, ScopeError, require
 from metrics.cache import memo
 from metrics.catalogue import Kpi, load_catalogue
 from metrics.compile import named_sql
-from metrics.dashboard import PAGE_PERIODS, page_context
 from metrics.engine import kpi_breakdown, kpi_regions, kpi_results, kpi_series, kpi_value
 from metrics.errors import UserError
+from metrics.page_state import PAGE_PERIODS, page_context
 from metrics.periods import PeriodError, Window, add_months, label, parse_month, period_name, windows
 from metrics.regions import as_of, children, get_region, visible_children
 

@@ -15,8 +15,8 @@ import pandas as pd
 from data import db
 from data.scope import Scope, require
 from metrics.compile import named_sql
-from metrics.dashboard import page_context
 from metrics.errors import UserError
+from metrics.page_state import page_context
 from metrics.periods import parse_month
 from metrics.regions import get_region
 

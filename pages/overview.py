@@ -16,9 +16,9 @@ from components.theme import GRAPH_CONFIG
 from data.geo import geojson
 from metrics.access import visible_kpis
 from metrics.catalogue import load_catalogue
-from metrics.dashboard import overview_data
 from metrics.display import kpi_display, kpi_display_fresh
 from metrics.errors import user_message
+from metrics.overview_view import overview_data
 from metrics.regions import region_tree
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)

@@ -21,10 +21,10 @@ from components.spending_charts import (
 )
 from components.tables import LOCALE_TEXT, create_grid, number_column
 from components.theme import GRAPH_CONFIG
-from metrics.dashboard import page_context
 from metrics.display import kpi_display_fresh
 from metrics.errors import user_message
 from metrics.format import fmt_value
+from metrics.page_state import page_context
 from metrics.spending_view import SpendingInputError, execution_forecast, spending_page
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
