@@ -56,6 +56,11 @@ class PageState:
         raw = self.get("month")
         return None if raw is None else Month.parse(raw)
 
+    @property
+    def month_text(self) -> str | None:
+        """The month as the engine takes it (``YYYY-MM``), or None; PeriodError if malformed."""
+        return None if self.month is None else str(self.month)
+
     def changed(self, **changes: object) -> PageState:
         """This state with ``changes`` applied (None or '' removes a parameter; new ones go last)."""
         merged = {**dict(self.params), **changes}

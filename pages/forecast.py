@@ -10,11 +10,11 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import create_empty
 from components.forecast_chart import create_forecast_chart
+from components.page import page_notice, user_notice
 from components.session import viewer_scope
-from components.shell import create_error_page, create_page_top, url_param
+from components.shell import create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from metrics.catalogue import load_catalogue
-from metrics.errors import user_message
 from metrics.forecast_view import (
     HORIZONS,
     WHAT_IF_MODE_LABELS,
@@ -34,17 +34,12 @@ def _panel(title: str, body, panel_id: str, extra_class: str = "") -> html.Secti
                         className=f"panel forecast-card {extra_class}".strip(), id=panel_id)
 
 
+@page_notice("预测", "forecast")
 def layout(region: str | None = None, kpi: str = "online_handling_rate", h: str = "6", view: str | None = None,
            **_ignored):
     """The page as a pure function of its URL."""
     state = {k: v for k, v in {"region": region, "kpi": kpi, "h": h, "view": view}.items() if v}
-    try:
-        data = forecast_page_data(region, kpi, h, view, scope=viewer_scope())
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = user_message(exc)
-        if message is None:
-            raise
-        return create_error_page("预测", message, "forecast")
+    data = forecast_page_data(region, kpi, h, view, scope=viewer_scope())
     cat = load_catalogue()
     controls = [
         html.Label(["指标", url_param("kpi", dcc.Dropdown, options=[{"label": x.name, "value": x.id}
@@ -124,6 +119,7 @@ def layout(region: str | None = None, kpi: str = "online_handling_rate", h: str 
     State("forecast-state", "data"),
     prevent_initial_call=True,
 )
+@user_notice(lambda message: message)
 def update_what_if(pp, mode, state):
     """The year-end figure for the slider's monthly shift (the fits are cached)."""
     if not state:
@@ -138,13 +134,7 @@ def update_what_if(pp, mode, state):
         return f"情景推演的幅度应为 {-WHAT_IF_LIMIT:g}～{WHAT_IF_LIMIT:g} 之间的数"
     pp = max(-WHAT_IF_LIMIT, min(WHAT_IF_LIMIT, pp))
     mode = mode if isinstance(mode, str) and mode in WHAT_IF_MODES else "ramp"
-    try:
-        return what_if_view(state["kpi"], state["region"], pp, mode, scope=viewer_scope())["text"]
-    except Exception as exc:  # noqa: BLE001 — see layout
-        message = user_message(exc)
-        if message is None:
-            raise
-        return message
+    return what_if_view(state["kpi"], state["region"], pp, mode, scope=viewer_scope())["text"]
 
 
 @callback(
@@ -155,19 +145,14 @@ def update_what_if(pp, mode, state):
     State("forecast-state", "data"),
     prevent_initial_call=True,
 )
+@user_notice(lambda message: (no_update, f"下载失败：{message}"))
 def download(_csv, _xlsx, state):
     """The forecast as CSV or Excel, whichever button was clicked (or why it cannot be)."""
     if not state:
         return no_update, no_update
     if not isinstance(state, dict) or not all(isinstance(state.get(k), (str, int)) for k in ("kpi", "region", "h")):
         return no_update, "下载失败：页面状态无效，请刷新页面后重试"
-    try:
-        data = download_file("xlsx" if dash.ctx.triggered_id == "forecast-download-xlsx" else "csv", state)
-    except Exception as exc:  # noqa: BLE001 — see layout
-        message = user_message(exc)
-        if message is None:
-            raise
-        return no_update, f"下载失败：{message}"
+    data = download_file("xlsx" if dash.ctx.triggered_id == "forecast-download-xlsx" else "csv", state)
     return data, ""
 
 

@@ -10,33 +10,28 @@ from components.bars import create_ranking_bar
 from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth
+from components.page import page_notice
 from components.session import viewer_scope
-from components.shell import click_graph, create_error_page, create_page_top, url_param
+from components.shell import click_graph, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
 from metrics.access import visible_kpis
 from metrics.catalogue import load_catalogue
 from metrics.display import kpi_display, kpi_display_fresh
-from metrics.errors import user_message
 from metrics.overview_view import overview_data
+from metrics.page_state import PageState
 from metrics.regions import region_tree
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
 
 
+@page_notice("一屏统览", "overview")
 def layout(region: str | None = None, month: str | None = None, period: str = "ytd",
            kpi: str = "online_handling_rate", level: str = "county", **_ignored):
     """The page as a pure function of its URL."""
-    state = {k: v for k, v in {"region": region, "month": month, "period": period, "kpi": kpi,
-                               "level": level}.items() if v}
+    state = PageState.from_args(region=region, month=month, period=period, kpi=kpi, level=level)
     scope = viewer_scope()
-    try:
-        data = overview_data(region, month, period, kpi, scope=scope, map_level=level)
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = user_message(exc)
-        if message is None:
-            raise
-        return create_error_page("一屏统览", message, "overview")
+    data = overview_data(region, state.month_text, period, kpi, scope=scope, map_level=level)
     cat = load_catalogue()
     k = cat.kpi(data["kpi"])
     cards = [
@@ -67,7 +62,7 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
                                          className="map-level"))
     return html.Div(
         [
-            *create_page_top("overview", "一屏统览", data, state),
+            *create_page_top("overview", "一屏统览", data, state.as_dict()),
             html.Div(cards, className="kpi-grid", id="overview-cards"),
             html.Div(
                 [

@@ -3,22 +3,21 @@ one owner unit's Gantt and a project's detail, all as of the end of the selected
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import create_empty, create_kpi_card
+from components.page import page_notice
 from components.projects_charts import create_split_bars, create_stage_funnel
 from components.projects_detail import create_project_detail
 from components.projects_gantt import create_gantt
 from components.session import viewer_scope
-from components.shell import click_graph, create_error_page, create_page_top, url_param
+from components.shell import click_graph, create_page_top, url_param
 from components.tables import create_grid, number_column
 from components.theme import GRAPH_CONFIG
 from metrics.display import kpi_display_fresh
-from metrics.errors import user_message
-from metrics.projects_view import ProjectsInputError, project_detail, projects_view
+from metrics.page_state import PageState
+from metrics.projects_view import project_detail, projects_view
 from metrics.rules import BREACH
 
 dash.register_page(__name__, path="/projects", name="项目", title="项目 · 领导驾驶舱", order=3)
@@ -26,12 +25,7 @@ dash.register_page(__name__, path="/projects", name="项目", title="项目 · �
 TITLE = "数字化项目建设管理"
 STATIC_CONFIG = {**GRAPH_CONFIG, "displayModeBar": False}  # the toolbar would cover titles and the month-end label
 URL_KEYS = ("region", "month", "tier", "funnel", "rule", "unit", "project")
-
-
-def _href(state: dict, **changes) -> str:
-    """A link to this page with ``state`` changed (a None value drops the parameter)."""
-    merged = {k: v for k, v in {**state, **changes}.items() if v not in (None, "")}
-    return "/projects?" + urlencode(merged) if merged else "/projects"
+PATH = "/projects"
 
 
 def _cards(data: dict) -> html.Div:
@@ -70,15 +64,15 @@ def _split_panel(data: dict) -> html.Section:
         className="panel")
 
 
-def _rule_chips(data: dict, state: dict) -> html.Div:
+def _rule_chips(data: dict, state: PageState) -> html.Div:
     summary = data["alert_summary"]
     breach = summary["severity"] == BREACH
     chips = [dcc.Link([html.Span("全部预警"), html.B(f"{int(summary.loc[breach, 'count'].sum())}")],
-                      href=_href(state, rule=None), id="projects-rule-all",
+                      href=state.href(PATH, rule=None), id="projects-rule-all",
                       className="projects-chip" + ("" if data["rule"] else " projects-chip--active"))]
     for r in summary.itertuples():
         # a reminder (即将到期) is not a breach: its own colour, outside 全部预警
-        chips.append(dcc.Link([html.Span(r.rule_name), html.B(f"{r.count}")], href=_href(state, rule=r.rule_id),
+        chips.append(dcc.Link([html.Span(r.rule_name), html.B(f"{r.count}")], href=state.href(PATH, rule=r.rule_id),
                               title=r.clause, id=f"projects-rule-{r.rule_id}",
                               className="projects-chip" + (" projects-chip--active" if data["rule"] == r.rule_id
                                                            else "") + ("" if r.count else " projects-chip--zero")
@@ -101,7 +95,7 @@ ALERT_COLUMNS = [
 ]
 
 
-def _alerts_panel(data: dict, state: dict) -> html.Section:
+def _alerts_panel(data: dict, state: PageState) -> html.Section:
     alerts = data["alerts"]
     grid = (create_empty("暂无预警") if alerts.empty else
             create_grid(alerts.assign(view="查看"), ALERT_COLUMNS, grid_id="projects-alerts-grid", row_id="row_key",
@@ -129,30 +123,24 @@ def _gantt_panel(data: dict) -> html.Section:
                          *note, html.Div(view, id="projects-gantt")], className="panel projects-panel")
 
 
-def _tier_filter(data: dict, state: dict) -> list:
+def _tier_filter(data: dict, state: PageState) -> list:
     if not data["tier"]:
         return []
     return [html.Div([html.Span("档次筛选"), html.B(data["tier"]),
-                      dcc.Link("✕ 清除", href=_href(state, tier=None), id="projects-tier-clear")],
+                      dcc.Link("✕ 清除", href=state.href(PATH, tier=None), id="projects-tier-clear")],
                      className="projects-filter-chip", id="projects-tier-filter")]
 
 
+@page_notice(TITLE, "projects")
 def layout(region: str | None = None, month: str | None = None, tier: str | None = None, funnel: str | None = None,
            rule: str | None = None, unit: str | None = None, project: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
-    given = {"region": region, "month": month, "tier": tier, "funnel": funnel, "rule": rule, "unit": unit,
-             "project": project}
-    state = {k: v for k, v in given.items() if v}
+    state = PageState.from_args(region=region, month=month, tier=tier, funnel=funnel, rule=rule, unit=unit,
+                                project=project)
     scope = viewer_scope()
-    try:
-        data = projects_view(region, month, scope=scope, tier=tier, funnel=funnel, rule=rule, unit=unit)
-        detail = project_detail(project, data["month"], scope=scope) if project else None
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = str(exc) if isinstance(exc, ProjectsInputError) else user_message(exc)
-        if message is None:
-            raise
-        return create_error_page(TITLE, message, "projects")
-    crumb_state = {k: v for k, v in state.items() if k not in ("unit", "project")}
+    data = projects_view(state.region, state.month, scope=scope, tier=tier, funnel=funnel, rule=rule, unit=unit)
+    detail = project_detail(project, data["month"], scope=scope) if project else None
+    crumb_state = state.without("unit", "project").as_dict()
     children = [
         *create_page_top("projects", TITLE, data, crumb_state, extra_controls=_tier_filter(data, state),
                          period_control=False),
@@ -162,15 +150,8 @@ def layout(region: str | None = None, month: str | None = None, tier: str | None
         _gantt_panel(data),
     ]
     if project:
-        children.append(create_project_detail(detail, project_id=project, close_href=_href(state, project=None)))
+        children.append(create_project_detail(detail, project_id=project, close_href=state.href(PATH, project=None)))
     return html.Div(children, className="page projects-page" + (" projects-page--detail" if project else ""))
-
-
-def with_param(search: str | None, name: str, value: str) -> str:
-    """The query string ``search`` with ``name`` set to ``value``."""
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    params[name] = value
-    return "?" + urlencode(params)
 
 
 @callback(
@@ -183,4 +164,4 @@ def open_alert_project(cell, search):
     """Clicking 查看 or a project name in the alerts table opens that project's detail."""
     if not cell or cell.get("colId") not in ("view", "project_name") or not cell.get("rowId"):
         return no_update
-    return with_param(search, "project", str(cell["rowId"]).split("|", 1)[0])
+    return PageState.from_query(search).changed(project=str(cell["rowId"]).split("|", 1)[0]).query

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import dash
 from dash import dcc, html
 
 from components.boundaries import boundary_url
 from components.cards import create_empty
+from components.page import page_notice
 from components.ranking_views import create_radar, create_ranking_table, create_score_map, create_weight_bar
 from components.session import viewer_scope
-from components.shell import click_graph, create_error_page, create_page_top, url_param
+from components.shell import click_graph, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
-from metrics.errors import user_message
 from metrics.format import fmt_value
-from metrics.ranking_view import LEVELS, RankingParamError, ranking_page
+from metrics.page_state import PageState
+from metrics.ranking_view import LEVELS, ranking_page
 
 dash.register_page(__name__, path="/ranking", name="考核", title="考核 · 领导驾驶舱", order=5)
 
@@ -25,24 +24,13 @@ NORMALISATION = {"minmax": "同组标准化：各指标最优者 100 分、最�
                  "target": "按目标值标准化：达到目标记 100 分"}
 
 
-def _message(exc: Exception) -> str | None:
-    return str(exc) if isinstance(exc, RankingParamError) else user_message(exc)
-
-
+@page_notice(TITLE, "ranking")
 def layout(region: str | None = None, month: str | None = None, level: str | None = None,
            focus: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
-    state = {k: v for k, v in {"region": region, "month": month, "level": level, "focus": focus}.items() if v}
-    try:
-        data = ranking_page(region, month, level, focus, scope=viewer_scope())
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = _message(exc)
-        if message is None:
-            raise
-        return create_error_page(TITLE, message, "ranking")
-
-    def href(**changes) -> str:
-        return "?" + urlencode({k: v for k, v in {**state, **changes}.items() if v not in (None, "")})
+    state = PageState.from_args(region=region, month=month, level=level, focus=focus)
+    data = ranking_page(state.region, state.month, level, focus, scope=viewer_scope())
+    href = state.href
 
     index, dims, period = data["index"], data["dimensions"], data["index_period"]
     controls = []
@@ -68,7 +56,7 @@ def layout(region: str | None = None, month: str | None = None, level: str | Non
         f"，第 {int(row['rank'])} 名（共 {data['ranked']} 个）" if row["rank"] is not None else "")
     return html.Div(
         [
-            *create_page_top("ranking", TITLE, data, state, extra_controls=controls, period_control=False),
+            *create_page_top("ranking", TITLE, data, state.as_dict(), extra_controls=controls, period_control=False),
             html.Div(
                 [
                     html.Section([html.H3(f"{data['rank_title']}综合得分（{period}）"),

@@ -4,7 +4,6 @@ breakdown that cross-filters the page, the service items and the 12345 hotline."
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -13,18 +12,19 @@ from components.bars import create_ranking_bar
 from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth, view_for
+from components.page import page_notice
 from components.services_charts import create_filter_chip, create_stacked_bar, highlight_region, mark_bar
 from components.session import viewer_scope
-from components.shell import click_graph, create_error_page, create_page_top, url_param
+from components.shell import click_graph, create_page_top, url_param
 from components.tables import create_grid, number_column
 from components.theme import GRAPH_CONFIG
 from components.trends import create_trend
 from data.geo import geojson
 from metrics.catalogue import load_catalogue
 from metrics.display import kpi_display_fresh
-from metrics.errors import user_message
 from metrics.format import fmt_value
-from metrics.services_view import DEFAULT_KPI, FLAGS, ServicesInputError, services_data
+from metrics.page_state import PageState
+from metrics.services_view import DEFAULT_KPI, FLAGS, services_data
 
 dash.register_page(__name__, path="/services", name="政务服务", title="政务服务 · 领导驾驶舱", order=1)
 
@@ -38,33 +38,22 @@ def forecast_on(fc) -> bool:
     return bool(fc) and "1" in str(fc)
 
 
-def _href(state: dict, **changes) -> str:
-    """A link to this page with ``changes`` applied to the URL state (None removes a key)."""
-    merged = {**state, **changes}
-    return "?" + urlencode({k: v for k, v in merged.items() if v})
-
-
+@page_notice("政务服务", PREFIX)
 def layout(region: str | None = None, month: str | None = None, period: str = "ytd", kpi: str = DEFAULT_KPI,
            dept: str | None = None, item: str | None = None, fc: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
     show_fc = forecast_on(fc)
-    state = {k: v for k, v in {"region": region, "month": month, "period": period, "kpi": kpi, "dept": dept,
-                               "item": item, "fc": "1" if show_fc else None}.items() if v}
-    try:
-        data = services_data(region, month, period, kpi, scope=viewer_scope(), dept=dept, item=item,
-                             forecast=show_fc)
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = str(exc) if isinstance(exc, ServicesInputError) else user_message(exc)
-        if message is None:
-            raise
-        return create_error_page("政务服务", message, PREFIX)
+    state = PageState.from_args(region=region, month=month, period=period, kpi=kpi, dept=dept, item=item,
+                                fc="1" if show_fc else None)
+    data = services_data(state.region, state.month, period, kpi, scope=viewer_scope(), dept=dept, item=item,
+                         forecast=show_fc)
     cat = load_catalogue()
     k = cat.kpi(data["kpi"])
     kpi_select = html.Label(["指标", url_param("kpi", dcc.Dropdown, options=data["kpi_options"], value=k.id,
                                                clearable=False, searchable=True, className="kpi-select")])
     return html.Div(
         [
-            *create_page_top(PREFIX, "政务服务", data, state, extra_controls=[kpi_select]),
+            *create_page_top(PREFIX, "政务服务", data, state.as_dict(), extra_controls=[kpi_select]),
             _filters(data, state),
             html.Div([_map_panel(data, k), _trend_panel(data, k, show_fc)], className="services-row services-row--a"),
             html.Div([_dept_panel(data, k), _hotline_panel(data)], className="services-row services-row--b"),
@@ -77,12 +66,12 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
 # ------------------------------------------------------------------ panels
 
 
-def _filters(data: dict, state: dict) -> html.Div:
+def _filters(data: dict, state: PageState) -> html.Div:
     """The active cross-filter (department) as a removable chip."""
     chips = []
     if data["dept"]:
         note = "" if data["dept_applies"] else "（当前指标不分部门，仅作用于事项表）"
-        chips.append(create_filter_chip(f"部门：{data['dept_name']}{note}", _href(state, dept=None),
+        chips.append(create_filter_chip(f"部门：{data['dept_name']}{note}", state.href(dept=None),
                                         f"{PREFIX}-chip-dept"))
     hint = html.Span("点击地图下钻地区，点击部门条形图按部门筛选，点击事项查看其走势", className="services-hint")
     return html.Div(chips + [hint], className="services-filters", id=f"{PREFIX}-filters")
@@ -212,7 +201,7 @@ def _items_panel(data: dict) -> html.Section:
                         className="panel services-panel--items")
 
 
-def _item_panel(data: dict, cat, state: dict) -> html.Section:
+def _item_panel(data: dict, cat, state: PageState) -> html.Section:
     hist = data["item"]
     if hist is None:
         return html.Section([html.H3("事项走势"), create_empty("点击左侧表格中的事项，查看其近24个月走势")],
@@ -228,7 +217,7 @@ def _item_panel(data: dict, cat, state: dict) -> html.Section:
             f"法定时限 {info['statutory_days']} 个工作日，承诺时限 {info['promised_days']} 个工作日")
     return html.Section(
         [html.Div([html.H3(f"{info['item_name']}（{info['item_code']}）"),
-                   dcc.Link("✕ 关闭", href=_href(state, item=None), className="chip-remove",
+                   dcc.Link("✕ 关闭", href=state.href(item=None), className="chip-remove",
                             id=f"{PREFIX}-item-close")], className="panel-head"),
          html.Div(meta, className="services-item-meta"),
          html.Div(f"{data['region_name']} · {k.name}（当月）", className="services-item-kpi"),
@@ -242,11 +231,10 @@ def _item_panel(data: dict, cat, state: dict) -> html.Section:
 def item_search(cell: dict | None, search: str | None):
     """The query string with ``item`` set to the clicked row's item code (no_update if none)."""
     code = (cell or {}).get("rowId")
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    if not code or params.get("item") == code:
+    state = PageState.from_query(search)
+    if not code or state.get("item") == code:
         return no_update
-    params["item"] = code
-    return "?" + urlencode(params)
+    return state.changed(item=code).query
 
 
 @callback(

@@ -4,15 +4,14 @@ drill-through from a unit to its projects and a project's monthly payments."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import create_empty
+from components.page import page_notice
 from components.session import viewer_scope
-from components.shell import click_graph, create_error_page, create_page_top, url_param
+from components.shell import click_graph, create_page_top, url_param
 from components.spending_charts import (
     create_execution_bars,
     create_execution_curve,
@@ -22,10 +21,9 @@ from components.spending_charts import (
 from components.tables import LOCALE_TEXT, create_grid, number_column
 from components.theme import GRAPH_CONFIG
 from metrics.display import kpi_display_fresh
-from metrics.errors import user_message
 from metrics.format import fmt_value
-from metrics.page_state import page_context
-from metrics.spending_view import SpendingInputError, execution_forecast, spending_page
+from metrics.page_state import PageContext, PageState, page_context
+from metrics.spending_view import execution_forecast, spending_page
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
 
@@ -48,30 +46,24 @@ EXEC_COLUMNS = [
 ]
 
 
+@page_notice(TITLE, "spending")
 def layout(region: str | None = None, month: str | None = None, dept: str | None = None, unit: str | None = None,
            project: str | None = None, show: str = "below", fc: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
-    state = {k: v for k, v in {"region": region, "month": month, "dept": dept, "unit": unit, "project": project,
-                               "show": show, "fc": fc}.items() if v}
+    state = PageState.from_args(region=region, month=month, dept=dept, unit=unit, project=project, show=show,
+                                fc=fc)
     scope = viewer_scope()
-    try:
-        ctx = page_context(region, month, "ytd", scope=scope, periods=("ytd",))
-        data = spending_page(ctx["region"], ctx["month"], scope=scope, dept=dept, unit=unit, project=project,
-                             show=show)
-        # the forecast overlay: the forecast engine has no department split, so only unfiltered
-        data["forecast"] = (execution_forecast(ctx["region"], ctx["month"], scope=scope)
-                            if fc == "1" and not dept else None)
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = str(exc) if isinstance(exc, SpendingInputError) else user_message(exc)
-        if message is None:
-            raise
-        return create_error_page(TITLE, message, "spending")
+    ctx = page_context(state.region, state.month, "ytd", scope=scope, periods=("ytd",))
+    data = spending_page(ctx.region, ctx.month, scope=scope, dept=dept, unit=unit, project=project, show=show)
+    # the forecast overlay: the forecast engine has no department split, so only unfiltered
+    data["forecast"] = execution_forecast(ctx.region, ctx.month, scope=scope) if fc == "1" and not dept else None
     show_control = html.Label(["单位列表", url_param(
         "show", dcc.RadioItems, value=show, inline=True, className="spending-show",
         options=[{"label": "仅低于序时进度", "value": "below"}, {"label": "全部", "value": "all"}])])
     return html.Div(
         [
-            *create_page_top("spending", TITLE, ctx, state, extra_controls=[show_control], period_control=False),
+            *create_page_top("spending", TITLE, ctx, state.as_dict(), extra_controls=[show_control],
+                             period_control=False),
             _chips(data),
             html.Div([create_spending_card(kpi_display_fresh(c), card_id=f"spending-card-{c['kpi_id']}")
                       for c in data["cards"]],
@@ -155,9 +147,9 @@ def _records(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(object).where(df.notna(), None)
 
 
-def _regions_panel(data: dict, ctx: dict) -> html.Section:
+def _regions_panel(data: dict, ctx: PageContext) -> html.Section:
     df = data["regions"]
-    if ctx["level"] == "county":
+    if ctx.level == "county":
         body = create_empty("县（市、区）无下级地区")
     elif not data["regions_total"]:
         body = create_empty()
@@ -168,7 +160,7 @@ def _regions_panel(data: dict, ctx: dict) -> html.Section:
         body = create_grid(_records(df), columns, grid_id={"type": "spending-grid", "name": "region"},
                            row_id="region_code", height=min(520, 50 + 42 * len(df)), localeText=GRID_TEXT)
     below = "全部下级地区" if data["show"] == "all" else "低于序时进度的下级地区"
-    kids = "各设区市" if ctx["level"] == "province" else "各县（市、区）"
+    kids = "各设区市" if ctx.level == "province" else "各县（市、区）"
     return _panel(f"{kids} · {below}（{data['period_label']}）", html.Div(body, id="spending-regions"),
                   hint="点击地区下钻")
 
@@ -198,13 +190,13 @@ def _units_panel(data: dict) -> html.Section:
                   class_name="spending-units-panel")
 
 
-def _unit_projects_panel(data: dict, ctx: dict) -> html.Section:
+def _unit_projects_panel(data: dict, ctx: PageContext) -> html.Section:
     unit, df = data["unit"], data["unit_projects"]
     if not unit:
         body = html.Div("点击上方「项目单位」表中的一个单位，查看其项目的预算与支付。",
                         className="spending-placeholder")
     elif df is None or df.empty:
-        body = create_empty(f"「{unit}」在{ctx['region_name']}没有可查看的项目")
+        body = create_empty(f"「{unit}」在{ctx.region_name}没有可查看的项目")
     else:
         df = _records(df.assign(selected=df["project_id"] == data["project"]))
         columns = [{"field": "name", "headerName": "项目名称", "minWidth": 200, "tooltipField": "name", **WRAP},
@@ -246,7 +238,7 @@ def _project_panel(data: dict) -> html.Section:
                                    number_column("amount_wan", "当月支付（万元）", digits=2)],
                             grid_id="spending-payments-grid", height=min(300, 50 + 42 * len(rows)),
                             localeText=GRID_TEXT)
-    link = dcc.Link("查看项目详情 ›", href="/projects?" + urlencode({"project": d["project_id"]}),
+    link = dcc.Link("查看项目详情 ›", href=PageState.from_args(project=d["project_id"]).href("/projects"),
                     id="spending-project-link", className="spending-link")
     return _panel(f"{d['name']} · 支付明细（批复以来）", html.Div([facts, chart, table], id="spending-project-body"),
                   extra=[link], panel_id="spending-project")
@@ -266,22 +258,19 @@ def grid_click_search(name: str, row_id: str | None, search: str | None) -> str 
     (forgetting the project), a project opens its payments."""
     if not row_id or name not in GRID_PARAMS:
         return None
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    if params.get(name) == row_id:
+    state = PageState.from_query(search)
+    if state.get(name) == row_id:
         return None
-    params[name] = row_id
-    for stale in GRID_PARAMS[name]:
-        params.pop(stale, None)
-    return "?" + urlencode(params)
+    return state.changed(**{name: row_id}).without(*GRID_PARAMS[name]).query
 
 
 def clear_search(name: str, search: str | None) -> str | None:
     """The query string without the filter ``name`` (a unit takes its project with it)."""
-    params = dict(parse_qsl((search or "").lstrip("?")))
-    drop = {name, "project"} if name == "unit" else {name}
-    if not drop & params.keys():
+    state = PageState.from_query(search)
+    drop = (name, "project") if name == "unit" else (name,)
+    if not any(k in state for k in drop):
         return None
-    return "?" + urlencode({k: v for k, v in params.items() if k not in drop})
+    return state.without(*drop).query
 
 
 @callback(

@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import dash
 from dash import dcc, html
 
 from components.cards import create_empty
+from components.page import page_notice
 from components.session import viewer_scope
-from components.shell import click_graph, create_error_page, create_page_top, url_param
+from components.shell import click_graph, create_page_top, url_param
 from components.tasks_views import create_lead_bar, create_status_cards, create_task_detail, create_task_table
 from components.theme import GRAPH_CONFIG
-from metrics.errors import user_message
-from metrics.tasks_view import ALL, OVERDUE, STATUSES, TaskParamError, tasks_page
+from metrics.page_state import PageState
+from metrics.tasks_view import ALL, OVERDUE, STATUSES, tasks_page
 
 dash.register_page(__name__, path="/tasks", name="督办", title="督办 · 领导驾驶舱", order=4)
 
 TITLE = "重点任务督办"
 
 
-def _message(exc: Exception) -> str | None:
-    return str(exc) if isinstance(exc, TaskParamError) else user_message(exc)
-
-
+@page_notice(TITLE, "tasks")
 def layout(region: str | None = None, month: str | None = None, status: str | None = None,
            lead: str | None = None, task: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
-    state = {k: v for k, v in {"region": region, "month": month, "status": status, "lead": lead,
-                               "task": task}.items() if v}
-    try:
-        data = tasks_page(region, month, status, lead, task, scope=viewer_scope())
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = _message(exc)
-        if message is None:
-            raise
-        return create_error_page(TITLE, message, "tasks")
-
-    def href(**changes) -> str:
-        params = {k: v for k, v in {**state, **changes}.items() if v not in (None, "")}
-        return "?" + urlencode(params)
+    state = PageState.from_args(region=region, month=month, status=status, lead=lead, task=task)
+    data = tasks_page(state.region, state.month, status, lead, task, scope=viewer_scope())
+    href = state.href
 
     day = data["as_of_day"]
     as_of = f"截至{day.year}年{day.month}月{day.day}日"
@@ -69,7 +55,7 @@ def layout(region: str | None = None, month: str | None = None, status: str | No
     table_title = f"重点任务清单（{len(tasks)} 项{'，筛选：' + filters if filters else ''}）"
     return html.Div(
         [
-            *create_page_top("tasks", TITLE, data, state, extra_controls=controls, period_control=False),
+            *create_page_top("tasks", TITLE, data, state.as_dict(), extra_controls=controls, period_control=False),
             create_status_cards(data["summary"], href=href, active=data["status"],
                                 as_of=as_of + (f" · {data['lead']}" if data["lead"] else "")),
             html.Div(
