@@ -5,13 +5,16 @@ the big screen reads it too)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pandas as pd
 
 from data.scope import ScopeError
 from metrics.access import visible_kpis
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_regions, kpi_results, kpi_series_many
-from metrics.page_state import resolve_state
+from metrics.page_state import PageContext, resolve_state
 from metrics.periods import add_months, period_name
 from metrics.regions import children, descendants, lineage, region_tree, visible_children
 from metrics.rules import alert_summary, project_alerts
@@ -20,8 +23,27 @@ from metrics.rules import alert_summary, project_alerts
 _BESIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="overview-beside")
 
 
+
+@dataclass(frozen=True, eq=False)
+class OverviewData(PageContext):
+    """What the overview draws besides its header: the headline cards (display dicts with a
+    ``spark`` series), the KPI of the map and the ranking, the map (its frame, parent, level
+    and title), the ranking (frame and title) and the alerts (red KPIs, summary, top rows)."""
+
+    cards: list[dict]
+    kpi: str
+    map: pd.DataFrame
+    map_parent: str | None
+    map_level: str
+    map_title: str
+    ranking: pd.DataFrame
+    ranking_title: str
+    red_kpis: list[dict]
+    alert_summary: pd.DataFrame
+    top_alerts: pd.DataFrame
+
 @memo(maxsize=512)
-def overview_data(region, month, period, kpi, *, scope, map_level: str = "county") -> dict:
+def overview_data(region, month, period, kpi, *, scope, map_level: str = "county") -> OverviewData:
     """Headline cards with sparklines, the map and the children ranking of the overview.
 
     At province level the map shows the cities or the counties (``map_level``); below it,
@@ -62,31 +84,32 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
     map_df = kpi_regions(kpi_id, map_regions, m, kpi_period, scope=scope)
     ranking = kpi_regions(kpi_id, ranking_regions, m, kpi_period, scope=scope)
     head = results[0]
-    return {
-        "region": reg.code,
-        "region_name": reg.name,
-        "province": st.root,
-        "month": m.strftime("%Y-%m"),
-        "months": (st.first, st.last),
-        "period": period,
-        "period_name": period_name(period),
-        "period_label": head.period_label,
-        "as_of": head.as_of,
-        "regions": region_tree(scope=scope),
-        "cards": cards,
-        "kpi": kpi_id,
-        "map": map_df,
-        "map_parent": map_parent,
-        "map_level": map_level,
-        "map_title": (f"{reg.name}各设区市" if map_level == "city" else
-                      f"{reg.name}各县（市、区）" if reg.level != "county" else
-                      f"{reg.name}所在设区市各县（市、区）" if len(map_regions) > 1 else reg.name),
-        "lineage": lineage(reg.code, scope=scope),
-        "ranking": ranking,
+    return OverviewData(
+        region=reg.code,
+        region_name=reg.name,
+        level=reg.level,
+        province=st.root,
+        month=m.strftime("%Y-%m"),
+        months=(st.first, st.last),
+        period=period,
+        period_name=period_name(period),
+        period_label=head.period_label,
+        as_of=head.as_of,
+        regions=region_tree(scope=scope),
+        cards=cards,
+        kpi=kpi_id,
+        map=map_df,
+        map_parent=map_parent,
+        map_level=map_level,
+        map_title=(f"{reg.name}各设区市" if map_level == "city" else
+                   f"{reg.name}各县（市、区）" if reg.level != "county" else
+                   f"{reg.name}所在设区市各县（市、区）" if len(map_regions) > 1 else reg.name),
+        lineage=lineage(reg.code, scope=scope),
+        ranking=ranking,
         # a county viewer who may not see its neighbours has nothing to be ranked against
-        "ranking_title": ranking_title if len(ranking_regions) > 1 or reg.level != "county" else reg.name,
-        "red_kpis": [c for c in cards if c["rag"] == "red"]
+        ranking_title=ranking_title if len(ranking_regions) > 1 or reg.level != "county" else reg.name,
+        red_kpis=[c for c in cards if c["rag"] == "red"]
         + [r.to_dict() for k, r in every.items() if k not in headline and r.rag == "red"],
-        "alert_summary": alert_summary(alerts),
-        "top_alerts": alerts.sort_values("days_over", ascending=False, na_position="last").head(8),
-    }
+        alert_summary=alert_summary(alerts),
+        top_alerts=alerts.sort_values("days_over", ascending=False, na_position="last").head(8),
+    )

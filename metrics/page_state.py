@@ -123,7 +123,11 @@ class ResolvedState:
 @dataclass(frozen=True)
 class PageContext(_Fields):
     """What every page's header shows: the region and its lineage, the picker options, the
-    month and period with their Chinese labels, and the data's as-of month."""
+    month and period with their Chinese labels, and the data's as-of month.
+
+    A page's view extends it with what the page draws (:class:`~metrics.overview_view.OverviewData`,
+    :class:`~metrics.ranking_view.RankingPage`, :class:`~metrics.tasks_view.TasksPage`), so the
+    view is also the header ``components.shell.create_page_top`` takes."""
 
     region: str
     region_name: str

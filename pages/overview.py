@@ -33,30 +33,30 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
     scope = viewer_scope()
     data = overview_data(region, state.month_text, period, kpi, scope=scope, map_level=level)
     cat = load_catalogue()
-    k = cat.kpi(data["kpi"])
+    k = cat.kpi(data.kpi)
     cards = [
         create_kpi_card(kpi_display_fresh(r), series=r["spark"], card_id=f"overview-card-{r['kpi_id']}")
-        for r in data["cards"]
+        for r in data.cards
     ]
-    if data["map"].empty or data["map"]["value"].isna().all():
+    if data.map.empty or data.map["value"].isna().all():
         map_view = create_empty()
     else:
-        shapes = geojson(data["province"], data["map_level"], parent_code=data["map_parent"])
+        shapes = geojson(data.province, data.map_level, parent_code=data.map_parent)
         visible = {r.code for r in region_tree(scope=scope)}  # a county viewer's map is their county alone
         shapes = {**shapes, "features": [f for f in shapes["features"] if f["properties"]["code"] in visible]}
-        fig = create_choropleth(data["map"], shapes, unit=k.unit, title=k.name, higher_is_better=k.higher_is_better,
-                                geojson_url=boundary_url(data["province"], data["map_level"], data["map_parent"]))
+        fig = create_choropleth(data.map, shapes, unit=k.unit, title=k.name, higher_is_better=k.higher_is_better,
+                                geojson_url=boundary_url(data.province, data.map_level, data.map_parent))
         map_view = click_graph("region", "overview-map", figure=fig, config=GRAPH_CONFIG)
-    ranking = data["ranking"]
+    ranking = data.ranking
     rank_view = (create_empty() if ranking.empty or ranking["value"].isna().all() else
                  click_graph("region", "overview-ranking", config=GRAPH_CONFIG,
                              figure=create_ranking_bar(ranking, unit=k.unit)))
     shown = set(visible_kpis(scope))  # a department user's list has only the KPIs split by department
     kpi_options = [{"label": x.name, "value": x.id} for x in cat.kpis.values() if x.id in shown]
-    map_controls = [url_param("kpi", dcc.Dropdown, options=kpi_options, value=data["kpi"], clearable=False,
+    map_controls = [url_param("kpi", dcc.Dropdown, options=kpi_options, value=data.kpi, clearable=False,
                               className="kpi-select")]
-    if data["lineage"][-1].level == "province":
-        map_controls.insert(0, url_param("level", dcc.RadioItems, value=data["map_level"], inline=True,
+    if data.lineage[-1].level == "province":
+        map_controls.insert(0, url_param("level", dcc.RadioItems, value=data.map_level, inline=True,
                                          options=[{"label": "设区市", "value": "city"},
                                                   {"label": "县（市、区）", "value": "county"}],
                                          className="map-level"))
@@ -66,13 +66,13 @@ def layout(region: str | None = None, month: str | None = None, period: str = "y
             html.Div(cards, className="kpi-grid", id="overview-cards"),
             html.Div(
                 [
-                    html.Section([html.Div([html.H3(data["map_title"]), html.Div(map_controls, className="controls")],
+                    html.Section([html.Div([html.H3(data.map_title), html.Div(map_controls, className="controls")],
                                            className="panel-head"),
                                   html.Div(map_view, id="overview-map")], className="panel panel--map"),
-                    html.Section([html.H3(f"{data['ranking_title']} · {k.name}（{data['period_name']}）"),
+                    html.Section([html.H3(f"{data.ranking_title} · {k.name}（{data.period_name}）"),
                                   html.Div(rank_view, id="overview-ranking")], className="panel panel--rank"),
                     html.Section([html.H3("预警"), create_alert_list(
-                        [kpi_display(r) for r in data["red_kpis"]], data["alert_summary"], data["top_alerts"],
+                        [kpi_display(r) for r in data.red_kpis], data.alert_summary, data.top_alerts,
                         prefix="overview")],
                                  className="panel panel--alerts"),
                 ],

@@ -32,39 +32,39 @@ def layout(region: str | None = None, month: str | None = None, level: str | Non
     data = ranking_page(state.region, state.month, level, focus, scope=viewer_scope())
     href = state.href
 
-    index, dims, period = data["index"], data["dimensions"], data["index_period"]
+    index, dims, period = data.index, data.dimensions, data.index_period
     controls = []
-    if data["level"] == "province":
+    if data.level == "province":
         controls.append(html.Label(["排名层级", url_param(
-            "level", dcc.RadioItems, value=data["rank_level"], inline=True, className="ranking-level",
+            "level", dcc.RadioItems, value=data.rank_level, inline=True, className="ranking-level",
             options=[{"label": name, "value": key} for key, name in LEVELS.items()])]))
-    if data["ranked"] == 0:
+    if data.ranked == 0:
         table = map_view = radar = create_empty()
     else:
-        table = create_ranking_table(index, dims, focus=data["focus"], href=href)
-        shapes = geojson(data["province"], data["rank_level"], parent_code=data["map_parent"])
+        table = create_ranking_table(index, dims, focus=data.focus, href=href)
+        shapes = geojson(data.province, data.rank_level, parent_code=data.map_parent)
         map_view = click_graph("focus", "ranking-map", config=GRAPH_CONFIG, figure=create_score_map(
-            data["map"], shapes, focus=data["focus"], title=f"综合得分（{period}）",
-            geojson_url=boundary_url(data["province"], data["rank_level"], data["map_parent"])))
-        row = data["focus_row"]
+            data.map, shapes, focus=data.focus, title=f"综合得分（{period}）",
+            geojson_url=boundary_url(data.province, data.rank_level, data.map_parent)))
+        row = data.focus_row
         radar = (create_empty("所选地区暂无得分") if row is None or row["score"] is None else
                  dcc.Graph(id="ranking-radar-graph", config=GRAPH_CONFIG, figure=create_radar(
-                     row, data["average"], dims, focus_name=row["region_name"], group=data["rank_title"],
+                     row, data.average, dims, focus_name=row["region_name"], group=data.rank_title,
                      period=period)))
-    row = data["focus_row"]
+    row = data.focus_row
     focus_line = "" if row is None else f"{row['region_name']}：综合得分 {fmt_value(row['score'], '分')}" + (
-        f"，第 {int(row['rank'])} 名（共 {data['ranked']} 个）" if row["rank"] is not None else "")
+        f"，第 {int(row['rank'])} 名（共 {data.ranked} 个）" if row["rank"] is not None else "")
     return html.Div(
         [
             *create_page_top("ranking", TITLE, data, state.as_dict(), extra_controls=controls, period_control=False),
             html.Div(
                 [
-                    html.Section([html.H3(f"{data['rank_title']}综合得分（{period}）"),
+                    html.Section([html.H3(f"{data.rank_title}综合得分（{period}）"),
                                   html.Div("点击地图或地区名称查看该地区各维度得分", className="ranking-hint"),
                                   html.Div(map_view, id="ranking-map")], className="panel ranking-panel-map"),
                     html.Section([
-                        html.Div([html.H3(f"{data['rank_title']}排名（{period}，变化{data['change_basis']}）"),
-                                  html.Span(NORMALISATION.get(data["normalisation"], ""), className="ranking-hint")],
+                        html.Div([html.H3(f"{data.rank_title}排名（{period}，变化{data.change_basis}）"),
+                                  html.Span(NORMALISATION.get(data.normalisation, ""), className="ranking-hint")],
                                  className="panel-head ranking-head"),
                         html.Div(table, id="ranking-table-wrap", className="ranking-table-wrap"),
                     ], className="panel ranking-panel-table"),
@@ -78,8 +78,8 @@ def layout(region: str | None = None, month: str | None = None, level: str | Non
                                   html.Div(radar, id="ranking-radar")], className="panel ranking-panel-radar"),
                     html.Section([html.H3("维度权重"),
                                   dcc.Graph(id="ranking-weights-graph", config=GRAPH_CONFIG,
-                                            figure=create_weight_bar(dims, source=data["config_source"])),
-                                  html.Div(f"权重为配置项：{data['config_source']}，悬停查看各维度的构成指标及其权重",
+                                            figure=create_weight_bar(dims, source=data.config_source)),
+                                  html.Div(f"权重为配置项：{data.config_source}，悬停查看各维度的构成指标及其权重",
                                            className="ranking-hint", id="ranking-weights-source"),
                                   ], className="panel ranking-panel-weights", id="ranking-weights"),
                 ],
