@@ -4,7 +4,7 @@ header shows (:func:`page_context`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
@@ -88,23 +88,29 @@ class PageState:
         return path + state.query
 
 
-class _Fields(Mapping):
-    """Read a frozen dataclass as a mapping too (``ctx["region"]``, ``{**ctx}``), for the
-    views and components that still take the page's state as a dict."""
+class _Fields:
+    """Read a frozen dataclass as a mapping too (``ctx["region"]``, ``{**ctx}``, ``"x" in ctx``),
+    for the views and components that still take the page's state as a dict. Only ``keys``,
+    ``get`` and item access are provided: a view may have a field named ``items``."""
 
     def __getitem__(self, name: str):
-        if name not in self._names():
+        if name not in self.keys():
             raise KeyError(name)
         return getattr(self, name)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys()
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
+        return iter(self.keys())
 
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def _names(self) -> tuple[str, ...]:
+    def keys(self) -> tuple[str, ...]:
+        """The field names, in declaration order."""
         return tuple(f.name for f in fields(self))  # type: ignore[arg-type]
+
+    def get(self, name: str, default=None):
+        """The field ``name``, or ``default`` if there is none."""
+        return getattr(self, name) if name in self.keys() else default
 
 
 @dataclass(frozen=True)
