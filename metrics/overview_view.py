@@ -95,6 +95,7 @@ def overview_data(region, month, period, kpi, *, scope, map_level: str = "county
         period_name=period_name(period),
         period_label=head.period_label,
         as_of=head.as_of,
+        month_start=m,
         regions=region_tree(scope=scope),
         cards=cards,
         kpi=kpi_id,

@@ -147,6 +147,7 @@ class PageContext(_Fields):
     period_name: str
     period_label: str
     as_of: str
+    month_start: date  # the month's first day, as the views compute with it
 
 
 def resolve_state(region, month, period, *, scope) -> ResolvedState:
@@ -180,4 +181,5 @@ def page_context(region, month, period, *, scope, periods=PAGE_PERIODS) -> PageC
         period_name=period_name(st.period),
         period_label=label(st.period, windows(st.period, m).cur.capped(st.last)),
         as_of=st.last.strftime("%Y-%m"),
+        month_start=m,
     )

@@ -315,7 +315,7 @@ def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=N
     tier, funnel, rule = check_tier(tier), check_funnel(funnel), check_rule(rule)
     reg, m = ctx["region"], ctx["month"]
     first, last = ctx["months"]
-    if not first <= parse_month(m) <= last:
+    if not first <= ctx.month_start <= last:
         raise ProjectsInputError(f"月份超出数据范围：{m}（可选 {first:%Y-%m} 至 {last:%Y-%m}）")
     label = stock_label(m)
     header = {**ctx, "period_label": label, "period_name": "时点"}

@@ -309,7 +309,7 @@ def services_data(region, month, period, kpi, *, scope: Scope, dept: str | None 
     dept = dept or None
     if item:
         item_info(item, scope=scope)  # a bad item code is a message, before any chart
-    reg, m = ctx["region"], parse_month(ctx["month"])
+    reg, m = ctx.region, ctx.month_start
     per = ctx["period"]
     kdept = dept if has_departments(k) else None
     headline = kpi_value(k.id, reg, m, per, scope=scope, dept=kdept)
