@@ -88,7 +88,7 @@ class PageState:
         return path + state.query
 
 
-class _Fields:
+class DictAccess:
     """Read a frozen dataclass as a mapping too (``ctx["region"]``, ``{**ctx}``, ``"x" in ctx``),
     for the views and components that still take the page's state as a dict. Only ``keys``,
     ``get`` and item access are provided: a view may have a field named ``items``."""
@@ -127,7 +127,7 @@ class ResolvedState:
 
 
 @dataclass(frozen=True)
-class PageContext(_Fields):
+class PageContext(DictAccess):
     """What every page's header shows: the region and its lineage, the picker options, the
     month and period with their Chinese labels, and the data's as-of month.
 
