@@ -131,9 +131,9 @@ class PageContext(DictAccess):
     """What every page's header shows: the region and its lineage, the picker options, the
     month and period with their Chinese labels, and the data's as-of month.
 
-    A page's view extends it with what the page draws (:class:`~metrics.overview_view.OverviewData`,
-    :class:`~metrics.ranking_view.RankingPage`, :class:`~metrics.tasks_view.TasksPage`), so the
-    view is also the header ``components.shell.create_page_top`` takes."""
+    A page's view extends it with what the page draws (``OverviewData``, ``ServicesPage``,
+    ``ProjectsPage``, ``TasksPage``, ``RankingPage``), so the view is also the header that
+    ``components.shell.create_page_top`` takes; ``SpendingPage`` and ``ForecastPage`` sit beside it."""
 
     region: str
     region_name: str
