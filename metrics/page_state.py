@@ -34,7 +34,7 @@ class PageState:
         return cls(tuple(dict(parse_qsl(text.lstrip("?"))).items()))
 
     @classmethod
-    def from_args(cls, **values: object) -> PageState:
+    def from_args(cls, /, **values: object) -> PageState:
         """From a page layout's keyword arguments (Dash's parsed query string), in their order."""
         return cls(tuple((k, str(v)) for k, v in values.items() if v not in (None, "")))
 
@@ -61,7 +61,7 @@ class PageState:
         """The month as the engine takes it (``YYYY-MM``), or None; PeriodError if malformed."""
         return None if self.month is None else str(self.month)
 
-    def changed(self, **changes: object) -> PageState:
+    def changed(self, /, **changes: object) -> PageState:
         """This state with ``changes`` applied (None or '' removes a parameter; new ones go last)."""
         merged = {**dict(self.params), **changes}
         return PageState.from_args(**merged)
@@ -79,7 +79,7 @@ class PageState:
         """The query string, ``?a=1&b=2`` (``?`` alone when empty)."""
         return "?" + urlencode(self.params)
 
-    def href(self, path: str = "", **changes: object) -> str:
+    def href(self, path: str = "", /, **changes: object) -> str:
         """A link to ``path`` (default: this page) with ``changes`` applied; ``path`` alone if
         nothing is left and a path is given."""
         state = self.changed(**changes) if changes else self

@@ -94,3 +94,9 @@ def test_the_state_is_frozen():
     state = PageState.from_args(region="360100")
     with pytest.raises(AttributeError):
         state.params = ()  # type: ignore[misc]
+
+
+def test_any_parameter_name_can_be_changed_even_those_of_the_methods():
+    state = PageState.from_args(**{"cls": "a", "self": "b", "path": "c"})
+    assert state.changed(self="x").href(path="y") == "?cls=a&self=x&path=y"
+    assert state.href("/p", cls=None) == "/p?self=b&path=c"
