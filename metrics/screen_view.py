@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
 from data.scope import Scope
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
@@ -24,7 +22,7 @@ from metrics.errors import UserError
 from metrics.format import DASH, as_number, fmt_value
 from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
 from metrics.overview_view import OverviewData, overview_data
-from metrics.periods import add_months
+from metrics.periods import Month, add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region
 from metrics.spending_view import execution_curves, time_progress_line
@@ -258,7 +256,7 @@ def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
     reg = get_region(region, scope=scope)
     kpi = load_catalogue().kpi(kpi_id)
     first, last = as_of()
-    m = last if month is None else min(pd.Timestamp(month).date().replace(day=1), last)
+    m = last if month is None else min(Month.parse(month).first_day, last)  # PeriodError (Chinese) if malformed
     month_s = m.strftime("%Y-%m")
     ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")
     funnel = stage_funnel(reg.code, month_s, scope=scope).set_index("stage")
