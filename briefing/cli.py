@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from data.scope import Scope, ScopeError
+from data.scope import Scope
+from metrics.errors import UserError
 from metrics.regions import root_region
 
 
@@ -27,14 +28,13 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from briefing.charts import ChartError
-    from briefing.content import BriefingError
-    from briefing.export import FormatError, export, parse_formats
+    from briefing.export import export, parse_formats
 
     try:
         parse_formats(args.format)  # before any work: a typo must not cost a render
         scope = Scope.province(args.scope or root_region())
         result = export(args.region or scope.regions[0], args.month, args.format, args.out, scope=scope)
-    except (BriefingError, FormatError, ChartError, ScopeError, FileNotFoundError) as exc:
+    except (UserError, ChartError, FileNotFoundError) as exc:  # UserError: BriefingError, FormatError, ScopeError…
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     t = result["timings"]

@@ -15,7 +15,7 @@ from data.scope import Scope, ScopeError
 from metrics.catalogue import load_catalogue
 from metrics.display import KpiDisplay, kpi_display
 from metrics.engine import KpiResult, kpi_regions, kpi_results, kpi_series
-from metrics.errors import user_message
+from metrics.errors import UserError, user_message
 from metrics.format import PP, as_number
 from metrics.freshness import LATE_TEXT, Freshness, freshness_groups, kpis_freshness
 from metrics.periods import PeriodError, parse_month
@@ -28,7 +28,7 @@ MONEY_KPI = "paid_total"
 TOP_N = 3
 
 
-class BriefingError(ValueError):
+class BriefingError(UserError, ValueError):
     """A request the briefing cannot serve (bad region, month without data): a Chinese message."""
 
 

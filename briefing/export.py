@@ -10,11 +10,12 @@ from briefing.content import briefing_content
 from briefing.document import write_pdf
 from briefing.slides import write_pptx
 from data.scope import Scope
+from metrics.errors import UserError
 
 FORMATS = ("pdf", "pptx")
 
 
-class FormatError(ValueError):
+class FormatError(UserError, ValueError):
     pass
 
 

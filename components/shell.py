@@ -87,7 +87,7 @@ def create_filter_bar(region_options, region, month_options, month, period, extr
 
 def create_page_top(prefix: str, title: str, ctx: dict, state: dict, extra_controls=None,
                     period_control: bool = True) -> list:
-    """Heading, breadcrumb and filter bar of a page, from ``metrics.dashboard.page_context``."""
+    """Heading, breadcrumb and filter bar of a page, from ``metrics.page_state.page_context``."""
     bar = create_filter_bar(region_options(ctx["regions"]), ctx["region"], month_options(*ctx["months"]),
                             ctx["month"], ctx["period"] if period_control else None, extra=extra_controls)
     return [

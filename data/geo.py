@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 
 from data.geo_simplify import area_error, coverage_defects, simplify_coverage
+from metrics.errors import UserError
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -66,7 +67,7 @@ _PROVINCE = re.compile(r"^\d{2}0000$")
 _GB = re.compile(r"^(?:156)?(\d{6})$")
 
 
-class UnknownRegionError(ValueError):
+class UnknownRegionError(UserError, ValueError):
     """A region code that is malformed or not in the boundary source."""
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from metrics.errors import UserError
+
 _CODE = re.compile(r"^\d{6}$")
 
 
-class ScopeError(PermissionError):
+class ScopeError(UserError, PermissionError):
     """The viewer may not see what was asked for, or no scope was given."""
+
+    status = 403
 
 
 @dataclass(frozen=True)

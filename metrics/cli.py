@@ -17,17 +17,17 @@ import sys
 
 import pandas as pd
 
-from data.scope import Scope, ScopeError
-from metrics.catalogue import CatalogueError, UnknownKpiError, load_catalogue
+from data.scope import Scope
+from metrics.catalogue import load_catalogue
 from metrics.composite import composite_index
 from metrics.engine import kpi_children, kpi_series, kpi_value
+from metrics.errors import USER_ERRORS
 from metrics.format import fmt_change, fmt_value, rag_label
-from metrics.periods import PERIODS, PeriodError
-from metrics.regions import UnknownRegionError, as_of, root_region
+from metrics.periods import PERIODS
+from metrics.regions import as_of, root_region
 from metrics.rules import project_alerts
 
-EXPECTED_ERRORS = (UnknownKpiError, UnknownRegionError, PeriodError, ScopeError, CatalogueError,
-                   FileNotFoundError, LookupError, ValueError)
+EXPECTED_ERRORS = (*USER_ERRORS, FileNotFoundError, LookupError, ValueError)
 
 
 def _parser() -> argparse.ArgumentParser:

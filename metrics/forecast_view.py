@@ -7,16 +7,17 @@ The Chinese sentences are built here so that the page only lays them out.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
 from data.scope import Scope
 from metrics.catalogue import load_catalogue
-from metrics.dashboard import page_context
 from metrics.display import pace_texts
 from metrics.engine import kpi_series
 from metrics.forecasting import kpi_attainment, kpi_forecast, kpi_shape, year_end_target
 from metrics.format import fmt_value
+from metrics.page_state import DictAccess, PageContext, page_context
 from metrics.periods import PeriodError, Window, add_months, time_progress
 
 HORIZONS = (3, 6, 12, 18)
@@ -153,7 +154,39 @@ def what_if_view(kpi_id: str, region: str, pp: float, mode: str, *, scope: Scope
             "text": text}
 
 
-def forecast_page_data(region, kpi: str | None, horizon, view: str | None, *, scope: Scope) -> dict:
+@dataclass(frozen=True, eq=False)
+class ForecastPage(DictAccess):
+    """What the 预测 page draws: its header (``ctx``), the KPI and view, the history and the
+    forecast with its bands and targets, the year-end attainment with its sentences, the
+    model and its back-test, and the what-if's unit."""
+
+    ctx: PageContext
+    kpi: str
+    name: str
+    unit: str
+    view: str
+    horizon: int
+    series_label: str
+    history: pd.DataFrame
+    forecast: pd.DataFrame
+    has_data: bool
+    future_target: list
+    attainment: dict
+    model: str | None
+    model_zh: str
+    modelled: str | None
+    backtest: dict
+    title: str
+    what_if_unit: str
+    view_options: list[dict]
+    probability_text: str
+    expected_text: str
+    needed_text: str
+    target_text: str
+    remaining_text: str = ""  # none when there is no data
+
+
+def forecast_page_data(region, kpi: str | None, horizon, view: str | None, *, scope: Scope) -> ForecastPage:
     """Everything the 预测 page draws for one URL: header context, history, forecast with
     bands, target line, attainment sentences, model and back-test."""
     cat = load_catalogue()
@@ -169,17 +202,16 @@ def forecast_page_data(region, kpi: str | None, horizon, view: str | None, *, sc
     att = kpi_attainment(k.id, reg, scope=scope)
     label = series_label(k.id, v)
     has_data = bool(hist["value"].notna().any()) and bool(fc.attrs.get("has_data"))
-    out = {
-        "ctx": ctx, "kpi": k.id, "name": k.name, "unit": k.unit, "view": v, "horizon": h,
-        "series_label": label, "history": hist, "forecast": fc, "has_data": has_data,
-        "future_target": _future_targets(k.id, reg, fc.index, v) if has_data else [],
-        "attainment": att, "model": fc.attrs.get("model"), "model_zh": _model_zh(fc.attrs.get("model")),
-        "modelled": fc.attrs.get("modelled"), "backtest": backtest_summary(fc.attrs.get("backtest"), h),
-        "title": f"{k.name}（{label}） · 近 {HISTORY_MONTHS} 个月与未来 {h} 个月预测",
-        "what_if_unit": what_if_unit(k.id), "view_options": view_options(k.id),
-    }
-    out.update(_attainment_texts(att, k.unit, k.name))
-    return out
+    return ForecastPage(
+        ctx=ctx, kpi=k.id, name=k.name, unit=k.unit, view=v, horizon=h,
+        series_label=label, history=hist, forecast=fc, has_data=has_data,
+        future_target=_future_targets(k.id, reg, fc.index, v) if has_data else [],
+        attainment=att, model=fc.attrs.get("model"), model_zh=_model_zh(fc.attrs.get("model")),
+        modelled=fc.attrs.get("modelled"), backtest=backtest_summary(fc.attrs.get("backtest"), h),
+        title=f"{k.name}（{label}） · 近 {HISTORY_MONTHS} 个月与未来 {h} 个月预测",
+        what_if_unit=what_if_unit(k.id), view_options=view_options(k.id),
+        **_attainment_texts(att, k.unit, k.name),
+    )
 
 
 def _attainment_texts(a: dict, unit: str, name: str) -> dict:
@@ -210,11 +242,11 @@ def _attainment_texts(a: dict, unit: str, name: str) -> dict:
 def forecast_table(region, kpi: str, horizon, view: str | None, *, scope: Scope) -> pd.DataFrame:
     """The forecast as a table for download (Chinese headers, unit and model in columns)."""
     d = forecast_page_data(region, kpi, horizon, view, scope=scope)
-    fc = d["forecast"]
+    fc = d.forecast
     return pd.DataFrame({
-        "地区": d["ctx"]["region_name"], "指标": d["name"], "口径": d["series_label"],
+        "地区": d.ctx["region_name"], "指标": d.name, "口径": d.series_label,
         "月份": [str(p) for p in fc.index], "预测值": fc["mean"].to_numpy(),
         "80%下限": fc["lo80"].to_numpy(), "80%上限": fc["hi80"].to_numpy(),
         "95%下限": fc["lo95"].to_numpy(), "95%上限": fc["hi95"].to_numpy(),
-        "单位": d["unit"], "目标": d["future_target"] or None, "模型": d["model"],
+        "单位": d.unit, "目标": d.future_target or None, "模型": d.model,
     })

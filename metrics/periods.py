@@ -7,24 +7,58 @@ from dataclasses import dataclass
 from datetime import date
 
 from metrics.catalogue import PERIOD_LABELS, PERIODS
+from metrics.errors import UserError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 MIN_YEAR, MAX_YEAR = 1900, 2999  # year 0 is no date; a month near 9999 overflows add_months
 _QUARTERS = ["一", "二", "三", "四"]
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError, ValueError):
     """A malformed month or an unknown period."""
 
 
-def parse_month(value: str | date) -> date:
-    """'2025-06' (or a date) → date(2025, 6, 1); a clear error otherwise."""
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month, the type of every page's ``month``: ``str()`` gives ``YYYY-MM``.
+
+    :meth:`parse` is the one parser of a month typed by a viewer (a URL, a CLI argument);
+    a malformed month raises :class:`PeriodError` with the Chinese message."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.year, int) and isinstance(self.month, int)
+                and 1 <= self.month <= 12 and MIN_YEAR <= self.year <= MAX_YEAR):
+            raise PeriodError(f"月份格式不正确：{self.year!r}-{self.month!r}（应为 YYYY-MM，例如 2025-06）")
+
+    @classmethod
+    def parse(cls, value: str | date | Month) -> Month:
+        """'2025-06' (or a date, or a Month) → Month(2025, 6); PeriodError otherwise."""
+        if isinstance(value, Month):
+            return value
+        if isinstance(value, date):
+            return cls(value.year, value.month)
+        m = _MONTH.match(str(value).strip())
+        if not m or not 1 <= int(m.group(2)) <= 12 or not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
+            raise PeriodError(f"月份格式不正确：{value!r}（应为 YYYY-MM，例如 2025-06）")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @property
+    def first_day(self) -> date:
+        """The month's first day (the engine's month as a date)."""
+        return date(self.year, self.month, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def parse_month(value: str | date | Month) -> date:
+    """'2025-06' (or a date or a :class:`Month`) → date(2025, 6, 1); a clear error otherwise."""
     if isinstance(value, date):
         return value.replace(day=1)
-    m = _MONTH.match(str(value).strip())
-    if not m or not 1 <= int(m.group(2)) <= 12 or not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
-        raise PeriodError(f"月份格式不正确：{value!r}（应为 YYYY-MM，例如 2025-06）")
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return Month.parse(value).first_day
 
 
 def add_months(d: date, n: int) -> date:

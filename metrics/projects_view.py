@@ -9,6 +9,7 @@ SQL (``metrics/sql/projects_*.sql``, the engine and ``metrics.rules``); pages on
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -17,8 +18,9 @@ from data import db
 from data.scope import Scope, require
 from metrics.cache import memo
 from metrics.compile import named_sql
-from metrics.dashboard import page_context
 from metrics.engine import kpi_breakdown, kpi_results
+from metrics.errors import UserError
+from metrics.page_state import PageContext, page_context
 from metrics.periods import parse_month
 from metrics.regions import get_region
 from metrics.rules import alert_summary, breaches, load_rules, project_alerts
@@ -33,7 +35,7 @@ STATUSES = ("前期", "未开工", "建设中", "试运行", "已验收", "逾�
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-class ProjectsInputError(ValueError):
+class ProjectsInputError(UserError, ValueError):
     """A URL parameter of the 项目 page that names nothing valid (the message is Chinese)."""
 
 
@@ -280,7 +282,30 @@ def _portfolio(region: str, month: str, tier: str | None, scope: Scope) -> dict:
             "categories": portfolio_split(region, month, scope=scope, dim="category")}
 
 
-def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=None, unit=None) -> dict:
+@dataclass(frozen=True, eq=False)
+class ProjectsPage(PageContext):
+    """What the 项目 page draws besides its header (dated 截至…月末): the filters as
+    validated, the headline cards, the funnel, tier and category splits, the alerts and
+    their summary, the owner units and the chosen unit's Gantt."""
+
+    as_of_date: date
+    stock_label: str
+    tier: str | None
+    funnel_measure: str
+    rule: str | None
+    cards: list[dict]
+    funnel: pd.DataFrame
+    tiers: pd.DataFrame
+    categories: pd.DataFrame
+    alerts: pd.DataFrame
+    alert_summary: pd.DataFrame
+    units: pd.DataFrame
+    unit: str | None
+    unit_note: str | None
+    gantt: pd.DataFrame
+
+
+def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=None, unit=None) -> ProjectsPage:
     """Everything the 项目 page draws for one URL: header context, headline KPIs, the
     funnel, tier and category splits, alerts with their summary, the owner units and the
     chosen unit's Gantt (default: the unit with most alerts). Bad input raises a Chinese
@@ -290,31 +315,31 @@ def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=N
     tier, funnel, rule = check_tier(tier), check_funnel(funnel), check_rule(rule)
     reg, m = ctx["region"], ctx["month"]
     first, last = ctx["months"]
-    if not first <= parse_month(m) <= last:
+    if not first <= ctx.month_start <= last:
         raise ProjectsInputError(f"月份超出数据范围：{m}（可选 {first:%Y-%m} 至 {last:%Y-%m}）")
     label = stock_label(m)
-    ctx = {**ctx, "period_label": label, "period_name": "时点"}
+    header = {**ctx, "period_label": label, "period_name": "时点"}
     cards = [{**r, "period_name": "时点", "period_label": label} for r in _headline(reg, m, scope)]
     shared = _portfolio(reg, m, tier, scope)
     state, units = shared["state"], shared["units"]
     default = units["owner_unit"].iloc[0] if not units.empty else None
     known = not unit or unit in set(units["owner_unit"])
     chosen = unit if unit and known else default
-    return {
-        **ctx,
-        "as_of_date": month_end(m),
-        "stock_label": label,
-        "tier": tier,
-        "funnel_measure": funnel,
-        "rule": rule,
-        "cards": cards,
-        "funnel": shared["funnel"].copy(),
-        "tiers": shared["tiers"].copy(),
-        "categories": shared["categories"].copy(),
-        "alerts": _narrow(shared["alerts"], rule),
-        "alert_summary": shared["summary"].copy(),
-        "units": units.copy(),
-        "unit": chosen,
-        "unit_note": None if known else f"建设单位「{unit}」在所选地区和档次下没有项目，已改为显示预警最多的单位",
-        "gantt": _gantt(state, chosen) if chosen else state.iloc[0:0],
-    }
+    return ProjectsPage(
+        **header,
+        as_of_date=month_end(m),
+        stock_label=label,
+        tier=tier,
+        funnel_measure=funnel,
+        rule=rule,
+        cards=cards,
+        funnel=shared["funnel"].copy(),
+        tiers=shared["tiers"].copy(),
+        categories=shared["categories"].copy(),
+        alerts=_narrow(shared["alerts"], rule),
+        alert_summary=shared["summary"].copy(),
+        units=units.copy(),
+        unit=chosen,
+        unit_note=None if known else f"建设单位「{unit}」在所选地区和档次下没有项目，已改为显示预警最多的单位",
+        gantt=_gantt(state, chosen) if chosen else state.iloc[0:0],
+    )

@@ -7,21 +7,45 @@ comes from :func:`metrics.composite.composite_index` (累计, configured in ``co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from data.scope import Scope, ScopeError, require
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
 from metrics.composite import composite_index, load_index_config
-from metrics.dashboard import page_context
+from metrics.errors import UserError
+from metrics.page_state import PageContext, page_context
 from metrics.regions import get_region
 
 LEVELS = {"city": "设区市", "county": "县（市、区）"}
 CONFIG_SOURCE = "metrics/composite.toml"
 
 
-class RankingParamError(ValueError):
+class RankingParamError(UserError, ValueError):
     """A level or focus region in the URL that the ranking page cannot show."""
+
+
+@dataclass(frozen=True, eq=False)
+class RankingPage(PageContext):
+    """What the 考核 page draws (besides its header): the ranked level and its title, the
+    index and its map, the focused region's row against the average, and the weights."""
+
+    rank_level: str
+    rank_title: str
+    map_parent: str | None
+    index: pd.DataFrame
+    ranked: int
+    map: pd.DataFrame
+    focus: str | None
+    focus_row: dict | None
+    average: dict[str, float | None]
+    dimensions: list[dict]
+    config_source: str
+    index_period: str
+    normalisation: str
+    change_basis: str
 
 
 @memo(maxsize=64)
@@ -71,7 +95,7 @@ def _scope_of_ranking(ctx: dict, level: str | None, scope: Scope) -> tuple[str, 
     return parent.code, "county", parent.code, f"{parent.name}各县（市、区）"
 
 
-def ranking_page(region=None, month=None, level=None, focus=None, *, scope: Scope) -> dict:
+def ranking_page(region=None, month=None, level=None, focus=None, *, scope: Scope) -> RankingPage:
     """Everything the 考核 page shows, after validating the URL state: the ranking, the map
     data, the focused region's dimension scores against the average, and the weights."""
     scope = require(scope)
@@ -93,21 +117,21 @@ def ranking_page(region=None, month=None, level=None, focus=None, *, scope: Scop
         raw = index.set_index("region_code").loc[focus].to_dict()
         focus_row = {k: None if pd.isna(v) else v for k, v in raw.items()}
         focus_row["region_code"] = focus
-    return {
+    return RankingPage(
         **ctx,
-        "rank_level": level,
-        "rank_title": title,
-        "map_parent": parent,
-        "index": index,
-        "ranked": len(ranked),
-        "map": (index[["region_code", "region_name", "score", "rank"]].rename(columns={"score": "value"})
-                if not index.empty else pd.DataFrame(columns=["region_code", "region_name", "value", "rank"])),
-        "focus": focus,
-        "focus_row": focus_row,
-        "average": dimension_average(ranked) if len(ranked) else {d["id"]: None for d in dims},
-        "dimensions": dims,
-        "config_source": CONFIG_SOURCE,
-        "index_period": f"累计 · {ctx['period_label']}",
-        "normalisation": load_index_config().normalisation,
-        "change_basis": "较上月",
-    }
+        rank_level=level,
+        rank_title=title,
+        map_parent=parent,
+        index=index,
+        ranked=len(ranked),
+        map=(index[["region_code", "region_name", "score", "rank"]].rename(columns={"score": "value"})
+             if not index.empty else pd.DataFrame(columns=["region_code", "region_name", "value", "rank"])),
+        focus=focus,
+        focus_row=focus_row,
+        average=dimension_average(ranked) if len(ranked) else {d["id"]: None for d in dims},
+        dimensions=dims,
+        config_source=CONFIG_SOURCE,
+        index_period=f"累计 · {ctx['period_label']}",
+        normalisation=load_index_config().normalisation,
+        change_basis="较上月",
+    )

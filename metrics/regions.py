@@ -10,12 +10,13 @@ from data import db
 from data.scope import Scope, ScopeError, require
 from metrics.cache import memo
 from metrics.compile import named_sql
+from metrics.errors import UserError
 
 LEVEL_NAMES = {"province": "省", "city": "设区市", "county": "县（市、区）"}
 _CODE = re.compile(r"^\d{6}$")
 
 
-class UnknownRegionError(LookupError):
+class UnknownRegionError(UserError, LookupError):
     """A region code that is malformed or not in the database."""
 
     def __str__(self) -> str:

@@ -39,7 +39,7 @@ from metrics.periods import add_months, windows
 
 RESULTS_FORMAT = "1"  # bump when the table's columns or their meaning change
 TABLE = "kpi_results"
-PERIODS = ("ytd", "month")  # the pages' periods (metrics.dashboard.PAGE_PERIODS)
+PERIODS = ("ytd", "month")  # the pages' periods (metrics.page_state.PAGE_PERIODS)
 NEW_TABLE = "_results_new"
 
 # the columns of a snapshot row, as metrics.engine.snapshot._compute_frame gives them

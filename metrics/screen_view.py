@@ -3,7 +3,7 @@ assembled only from the engine and the existing view modules, plus the validatio
 screen's query string (region playlist, panel sets, timings, layout).
 
 The ribbon, map, ranking, red KPIs and project alerts come from
-:func:`metrics.dashboard.overview_data` (memoised, so the screen and the overview page share
+:func:`metrics.overview_view.overview_data` (memoised, so the screen and the overview page share
 one computation); the trend adds the forecast band, the funnel and the spending curve come
 from the projects and spending views.
 """
@@ -13,17 +13,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
 from data.scope import Scope
 from metrics.cache import memo
 from metrics.catalogue import load_catalogue
-from metrics.dashboard import overview_data
 from metrics.display import KpiDisplay, kpi_display, replace_freshness, time_progress_gap_text
 from metrics.engine import kpi_series
+from metrics.errors import UserError
 from metrics.format import DASH, as_number, fmt_value
 from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
-from metrics.periods import add_months
+from metrics.overview_view import OverviewData, overview_data
+from metrics.periods import Month, add_months
 from metrics.projects_view import stage_funnel
 from metrics.regions import as_of, children, get_region, root_region
 from metrics.spending_view import execution_curves, time_progress_line
@@ -59,7 +58,7 @@ FUNNEL_PHASES = (
 )
 
 
-class ScreenInputError(ValueError):
+class ScreenInputError(UserError, ValueError):
     """A screen query-string value that is wrong (shown in Chinese on the screen itself)."""
 
 
@@ -195,15 +194,15 @@ def _trend(kpi, region: str, month, scope: Scope) -> dict:
     return out
 
 
-def _alerts(ov: dict) -> list[dict]:
+def _alerts(ov: OverviewData) -> list[dict]:
     """The ticker: red KPIs first (value and target as their display models say them), then
     project-rule alerts (longest overdue first)."""
     out = []
-    for c in ov["red_kpis"]:
+    for c in ov.red_kpis:
         d = kpi_display(c)
         target = "" if d.target_kind == "none" else f"（{d.target_text}）"
         out.append({"kind": "kpi", "text": f"{d.name} {d.value_text}{target}"})
-    for a in ov["top_alerts"].to_dict("records"):
+    for a in ov.top_alerts.to_dict("records"):
         days = _clean(a.get("days_over"))
         over = f"，超期 {int(days)} 天" if days is not None else ""
         out.append({"kind": "project", "text": f"{a['rule_name']}：{a['project_name']}{over}"})
@@ -257,32 +256,32 @@ def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
     reg = get_region(region, scope=scope)
     kpi = load_catalogue().kpi(kpi_id)
     first, last = as_of()
-    m = last if month is None else min(pd.Timestamp(month).date().replace(day=1), last)
+    m = last if month is None else min(Month.parse(month).first_day, last)  # PeriodError (Chinese) if malformed
     month_s = m.strftime("%Y-%m")
     ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")
     funnel = stage_funnel(reg.code, month_s, scope=scope).set_index("stage")
-    ranking = ov["ranking"].sort_values("rank", na_position="last") if len(ov["ranking"]) else ov["ranking"]
-    cards = tuple(kpi_display(c) for c in ov["cards"])  # freshness is added outside the memo
+    ranking = ov.ranking.sort_values("rank", na_position="last") if len(ov.ranking) else ov.ranking
+    cards = tuple(kpi_display(c) for c in ov.cards)  # freshness is added outside the memo
     budget = next((d for d in cards if d.kpi_id == SPENDING_KPI), None)
     doc = {
-        "region": reg.code, "region_name": reg.name, "level": reg.level, "province": ov["province"],
-        "month": month_s, "as_of": ov["as_of"], "as_of_label": _month_label(ov["as_of"]),
-        "period_label": ov["period_label"],
+        "region": reg.code, "region_name": reg.name, "level": reg.level, "province": ov.province,
+        "month": month_s, "as_of": ov.as_of, "as_of_label": _month_label(ov.as_of),
+        "period_label": ov.period_label,
         "cards": cards,
         "kpi": {"id": kpi.id, "name": kpi.name, "unit": kpi.unit, "higher_is_better": kpi.higher_is_better,
-                "period_label": ranking["period_label"].iloc[0] if len(ranking) else ov["period_label"]},
-        "map": {"level": ov["map_level"], "parent": ov["map_parent"], "title": ov["map_title"],
-                "codes": ov["map"]["region_code"].tolist() if len(ov["map"]) else [],
-                "names": ov["map"]["region_name"].tolist() if len(ov["map"]) else [],
-                "values": [_clean(v) for v in ov["map"]["value"]] if len(ov["map"]) else []},
-        "ranking": {"title": ov["ranking_title"], "rows": [
+                "period_label": ranking["period_label"].iloc[0] if len(ranking) else ov.period_label},
+        "map": {"level": ov.map_level, "parent": ov.map_parent, "title": ov.map_title,
+                "codes": ov.map["region_code"].tolist() if len(ov.map) else [],
+                "names": ov.map["region_name"].tolist() if len(ov.map) else [],
+                "values": [_clean(v) for v in ov.map["value"]] if len(ov.map) else []},
+        "ranking": {"title": ov.ranking_title, "rows": [
             {"code": r["region_code"], "name": r["region_name"], "value": _clean(r["value"]),
              "value_text": fmt_value(r["value"], kpi.unit), "rank": _clean(r.get("rank")),
              "rank_text": DASH if _clean(r.get("rank")) is None else str(int(r["rank"])), "rag": r.get("rag")}
             for r in ranking.to_dict("records")]},
         "trend": _trend(kpi, reg.code, m, scope),
         "alerts": _alerts(ov),
-        "alert_counts": {"kpi": len(ov["red_kpis"]), "project": int(ov["alert_summary"]["count"].sum())},
+        "alert_counts": {"kpi": len(ov.red_kpis), "project": int(ov.alert_summary["count"].sum())},
         "funnel": [{"label": name, "stages": "、".join(funnel.loc[list(stages), "label"]),
                     "count": int(funnel.loc[list(stages), "count"].sum()),
                     "count_text": f"{int(funnel.loc[list(stages), 'count'].sum())} 个",

@@ -6,6 +6,7 @@ Pure functions, importable without Dash. Each public function takes the viewer's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -15,8 +16,9 @@ from data.scope import Scope, ScopeError, require
 from metrics.cache import memo
 from metrics.catalogue import Kpi, load_catalogue
 from metrics.compile import named_sql
-from metrics.dashboard import PAGE_PERIODS, page_context
 from metrics.engine import kpi_breakdown, kpi_regions, kpi_results, kpi_series, kpi_value
+from metrics.errors import UserError
+from metrics.page_state import PAGE_PERIODS, PageContext, page_context
 from metrics.periods import PeriodError, Window, add_months, label, parse_month, period_name, windows
 from metrics.regions import as_of, children, get_region, visible_children
 
@@ -35,7 +37,7 @@ ITEM_FALLBACK_KPI = "online_handling_rate"  # an item's history when the KPI is 
 FLAGS = {"online_capable": "网上可办", "full_online": "全程网办", "mobile": "掌上办", "one_visit": "最多跑一次"}
 
 
-class ServicesInputError(ValueError):
+class ServicesInputError(UserError, ValueError):
     """A department, item or KPI in the URL that this page cannot show (message in Chinese)."""
 
 
@@ -271,8 +273,33 @@ def hotline_panel(region: str, month, period: str, *, scope: Scope) -> dict:
 # ------------------------------------------------------------------ the page
 
 
+@dataclass(frozen=True, eq=False)
+class ServicesPage(PageContext):
+    """What the 政务服务 page draws besides its header: the service KPI and its headline,
+    the department filter, the map, the trend (with its forecast when asked for), the
+    department split, the service items (and the chosen item's history) and the 12345 hotline."""
+
+    kpi: str
+    kpi_period_text: str
+    headline: dict
+    dept: str | None
+    dept_name: str | None
+    dept_applies: bool
+    map: dict
+    trend: pd.DataFrame
+    forecast: pd.DataFrame | None
+    forecast_note: str
+    forecast_model: str
+    forecast_available: bool
+    depts: pd.DataFrame
+    items: pd.DataFrame
+    item: dict | None
+    hotline: dict
+    kpi_options: list[dict]
+
+
 def services_data(region, month, period, kpi, *, scope: Scope, dept: str | None = None,
-                  item: str | None = None, forecast: bool = False) -> dict:
+                  item: str | None = None, forecast: bool = False) -> ServicesPage:
     """Everything the 政务服务 page draws for one URL state."""
     if period not in PAGE_PERIODS:  # page_context would quietly fall back to 累计
         raise PeriodError(f"未知的统计期：{period!r}（可选：累计 ytd、当月 month）")
@@ -282,29 +309,29 @@ def services_data(region, month, period, kpi, *, scope: Scope, dept: str | None 
     dept = dept or None
     if item:
         item_info(item, scope=scope)  # a bad item code is a message, before any chart
-    reg, m = ctx["region"], parse_month(ctx["month"])
+    reg, m = ctx.region, ctx.month_start
     per = ctx["period"]
     kdept = dept if has_departments(k) else None
     headline = kpi_value(k.id, reg, m, per, scope=scope, dept=kdept)
     fc, fc_note = trend_forecast(k.id, reg, per, scope=scope, dept=dept) if forecast else (None, "")
     fc_model = fc.attrs.get("model", "") if fc is not None else ""
-    return {
+    return ServicesPage(
         **ctx,
-        "kpi": k.id,
-        "kpi_period_text": period_text(k, per, m),
-        "headline": headline.to_dict(),
-        "dept": dept,
-        "dept_name": dept_name,
-        "dept_applies": has_departments(k),
-        "map": map_view(k.id, reg, m, per, scope=scope, dept=kdept),
-        "trend": trend(k.id, reg, m, per, scope=scope, dept=kdept),
-        "forecast": fc,
-        "forecast_note": fc_note,
-        "forecast_model": fc_model,
-        "forecast_available": forecast_available(),
-        "depts": dept_breakdown(k.id, reg, m, per, scope=scope),
-        "items": service_items(reg, m, per, scope=scope, dept=dept),
-        "item": item_history(item, k.id, reg, m, scope=scope) if item else None,
-        "hotline": hotline_panel(reg, m, per, scope=scope),
-        "kpi_options": [{"label": x.name, "value": x.id} for x in service_kpis()],
-    }
+        kpi=k.id,
+        kpi_period_text=period_text(k, per, m),
+        headline=headline.to_dict(),
+        dept=dept,
+        dept_name=dept_name,
+        dept_applies=has_departments(k),
+        map=map_view(k.id, reg, m, per, scope=scope, dept=kdept),
+        trend=trend(k.id, reg, m, per, scope=scope, dept=kdept),
+        forecast=fc,
+        forecast_note=fc_note,
+        forecast_model=fc_model,
+        forecast_available=forecast_available(),
+        depts=dept_breakdown(k.id, reg, m, per, scope=scope),
+        items=service_items(reg, m, per, scope=scope, dept=dept),
+        item=item_history(item, k.id, reg, m, scope=scope) if item else None,
+        hotline=hotline_panel(reg, m, per, scope=scope),
+        kpi_options=[{"label": x.name, "value": x.id} for x in service_kpis()],
+    )

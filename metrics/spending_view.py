@@ -5,6 +5,7 @@ without Dash; every public function takes the viewer's ``scope`` and applies it 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -16,7 +17,9 @@ from metrics.catalogue import load_catalogue
 from metrics.compile import named_sql
 from metrics.display import time_progress_gap_text
 from metrics.engine import PP, compute, kpi_breakdown, kpi_series, rag_status
+from metrics.errors import UserError
 from metrics.format import RAG_LABELS
+from metrics.page_state import DictAccess
 from metrics.periods import Window, label, parse_month, period_name, time_progress
 from metrics.regions import as_of, get_region, visible_children
 
@@ -29,7 +32,7 @@ CURVE_YEARS = 3
 SHOW_OPTIONS = ("below", "all")
 
 
-class SpendingInputError(ValueError):
+class SpendingInputError(UserError, ValueError):
     """A spending-page URL parameter (department, unit, project, table filter) that is wrong."""
 
 
@@ -223,8 +226,40 @@ def project_payments(project: str, month, *, scope: Scope) -> dict | None:
     }
 
 
+@dataclass(frozen=True, eq=False)
+class SpendingPage(DictAccess):
+    """What the 资金 page draws below its header: the 序时进度 of the year, the cards, the
+    cumulative curves (and their forecast when asked for), the splits by department, fund
+    source and kind, the regions and owner units (below time progress or all), and the
+    drill-through to a unit's projects and a project's payments."""
+
+    month_end: str
+    year: int
+    period_label: str
+    time_progress: float
+    dept: str | None
+    show: str
+    dept_name: str | None
+    cards: list[dict]
+    curves: pd.DataFrame
+    progress_line: pd.DataFrame
+    by_dept: pd.DataFrame
+    by_fund: pd.DataFrame
+    by_kind: pd.DataFrame
+    regions: pd.DataFrame
+    regions_total: int
+    units: pd.DataFrame
+    units_total: int
+    units_below: int
+    unit: str | None
+    unit_projects: pd.DataFrame | None
+    project: str | None
+    project_detail: dict | None
+    forecast: pd.DataFrame | None = None  # the execution forecast overlay (the page adds it)
+
+
 def spending_page(region: str, month, *, scope: Scope, dept: str | None = None, unit: str | None = None,
-                  project: str | None = None, show: str = "below") -> dict:
+                  project: str | None = None, show: str = "below") -> SpendingPage:
     """Everything the spending page draws for one URL state (region and month already resolved)."""
     scope = require(scope)
     if show not in SHOW_OPTIONS:
@@ -233,36 +268,31 @@ def spending_page(region: str, month, *, scope: Scope, dept: str | None = None, 
     window = _ytd_window(month)
     units = unit_execution(region, month, scope=scope, dept=dept)
     regions = region_execution(region, month, scope=scope, dept=dept)
-    out = {
-        "month_end": window.end.strftime("%Y-%m"),
-        "year": window.end.year,
-        "period_label": label("ytd", window),
-        "time_progress": time_progress(window),
-        "dept": dept,
-        "show": show,
-        "dept_name": departments(scope=scope).get(dept) if dept else None,
-        "cards": spending_cards(region, month, scope=scope, dept=dept),
-        "curves": execution_curves(region, month, scope=scope, dept=dept),
-        "progress_line": time_progress_line(),
+    return SpendingPage(
+        month_end=window.end.strftime("%Y-%m"),
+        year=window.end.year,
+        period_label=label("ytd", window),
+        time_progress=time_progress(window),
+        dept=dept,
+        show=show,
+        dept_name=departments(scope=scope).get(dept) if dept else None,
+        cards=spending_cards(region, month, scope=scope, dept=dept),
+        curves=execution_curves(region, month, scope=scope, dept=dept),
+        progress_line=time_progress_line(),
         # the department split is not cross-filtered: it is where a department is picked
-        "by_dept": execution_split(region, month, "dept_code", scope=scope),
-        "by_fund": execution_split(region, month, "fund_source", scope=scope, dept=dept),
-        "by_kind": execution_split(region, month, "kind", scope=scope, dept=dept),
-        "regions": regions if show == "all" else below_progress(regions),
-        "regions_total": len(regions),
-        "units": units if show == "all" else below_progress(units),
-        "units_total": len(units),
-        "units_below": int((units["gap"] < 0).sum()),
-        "unit": unit or None,
-        "unit_projects": None,
-        "project": project or None,
-        "project_detail": None,
-    }
-    if unit:
-        out["unit_projects"] = unit_projects(region, month, unit, scope=scope, dept=dept)
-    if project:
-        out["project_detail"] = project_payments(project, month, scope=scope)
-    return out
+        by_dept=execution_split(region, month, "dept_code", scope=scope),
+        by_fund=execution_split(region, month, "fund_source", scope=scope, dept=dept),
+        by_kind=execution_split(region, month, "kind", scope=scope, dept=dept),
+        regions=regions if show == "all" else below_progress(regions),
+        regions_total=len(regions),
+        units=units if show == "all" else below_progress(units),
+        units_total=len(units),
+        units_below=int((units["gap"] < 0).sum()),
+        unit=unit or None,
+        unit_projects=unit_projects(region, month, unit, scope=scope, dept=dept) if unit else None,
+        project=project or None,
+        project_detail=project_payments(project, month, scope=scope) if project else None,
+    )
 
 
 def execution_forecast(region: str, month, *, scope: Scope) -> pd.DataFrame:

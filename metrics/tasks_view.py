@@ -8,6 +8,7 @@ judged against. Tasks carry no department code, so only the region part of a sco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -15,7 +16,8 @@ import pandas as pd
 from data import db
 from data.scope import Scope, require
 from metrics.compile import named_sql
-from metrics.dashboard import page_context
+from metrics.errors import UserError
+from metrics.page_state import PageContext, page_context
 from metrics.periods import parse_month
 from metrics.regions import get_region
 
@@ -25,7 +27,7 @@ ALL = "全部"  # the "no filter" choice of the status and lead-unit pickers
 _NUMERALS = "一二三四五六七八九十"
 
 
-class TaskParamError(ValueError):
+class TaskParamError(UserError, ValueError):
     """A status, lead unit or task in the URL that the 督办 page does not know."""
 
 
@@ -82,7 +84,23 @@ def _choice(value: str | None) -> str | None:
     return None if value in (None, "", ALL) else value
 
 
-def tasks_page(region=None, month=None, status=None, lead=None, task=None, *, scope: Scope) -> dict:
+@dataclass(frozen=True, eq=False)
+class TasksPage(PageContext):
+    """What the 督办 page draws (besides its header, dated by the overdue day): the filters
+    as validated, the selected task, the summary cards, the lead-unit bars and the table."""
+
+    as_of_day: date
+    status: str | None
+    lead: str | None
+    task: dict | None
+    summary: dict[str, int]
+    by_lead: pd.DataFrame
+    tasks: pd.DataFrame
+    lead_units: list[str]
+    source: str | None
+
+
+def tasks_page(region=None, month=None, status=None, lead=None, task=None, *, scope: Scope) -> TasksPage:
     """Everything the 督办 page shows, after validating the URL state.
 
     Cross-filtering: the summary cards (a split by status) follow the lead-unit filter, the
@@ -104,18 +122,17 @@ def tasks_page(region=None, month=None, status=None, lead=None, task=None, *, sc
         if str(task) not in ids:
             raise TaskParamError(f"未找到督办任务：{task!r}（{ctx['region_name']}共有 {len(ids)} 项任务）")
         selected = everything.iloc[ids.index(str(task))].to_dict()
-    return {
-        **ctx,
-        # the header reads "截至2023年7月31日（逾期判定日）"
-        "period_label": f"截至{day.year}年{day.month}月{day.day}日",
-        "period_name": "逾期判定日",
-        "as_of_day": day,
-        "status": status,
-        "lead": lead,
-        "task": selected,
-        "summary": task_summary(ctx["region"], day, scope=scope, lead=lead),
-        "by_lead": units if status is None else tasks_by_lead(ctx["region"], day, scope=scope, status=status),
-        "tasks": task_list(ctx["region"], day, scope=scope, status=status, lead=lead),
-        "lead_units": units["lead_unit"].tolist(),
-        "source": everything["source"].iloc[0] if len(everything) else None,
-    }
+    # the header reads "截至2023年7月31日（逾期判定日）"
+    header = {**ctx, "period_label": f"截至{day.year}年{day.month}月{day.day}日", "period_name": "逾期判定日"}
+    return TasksPage(
+        **header,
+        as_of_day=day,
+        status=status,
+        lead=lead,
+        task=selected,
+        summary=task_summary(ctx["region"], day, scope=scope, lead=lead),
+        by_lead=units if status is None else tasks_by_lead(ctx["region"], day, scope=scope, status=status),
+        tasks=task_list(ctx["region"], day, scope=scope, status=status, lead=lead),
+        lead_units=units["lead_unit"].tolist(),
+        source=everything["source"].iloc[0] if len(everything) else None,
+    )

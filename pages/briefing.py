@@ -12,12 +12,12 @@ import tempfile
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from briefing.content import BriefingError, briefing_content
+from briefing.content import briefing_content
 from briefing.document import to_html
+from components.page import page_notice, user_notice
 from components.session import viewer_scope
-from components.shell import create_error_page, create_page_top
-from metrics.dashboard import page_context
-from metrics.errors import user_message
+from components.shell import create_page_top
+from metrics.page_state import PageState, page_context
 from web.jobs import exclusive
 
 dash.register_page(__name__, path="/briefing", name="简报", title="简报 · 领导驾驶舱", order=7)
@@ -25,18 +25,13 @@ dash.register_page(__name__, path="/briefing", name="简报", title="简报 · �
 TITLE = "月度简报"
 
 
+@page_notice(TITLE, "briefing")
 def layout(region: str | None = None, month: str | None = None, **_ignored):
     """The page as a pure function of its URL."""
-    state = {k: v for k, v in {"region": region, "month": month}.items() if v}
+    state = PageState.from_args(region=region, month=month)
     scope = viewer_scope()
-    try:
-        ctx = page_context(region, month, "ytd", scope=scope)
-        b = briefing_content(ctx["region"], ctx["month"], scope=scope)
-    except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-        message = str(exc) if isinstance(exc, BriefingError) else user_message(exc)
-        if message is None:
-            raise
-        return create_error_page(TITLE, message, "briefing")
+    ctx = page_context(state.region, state.month, "ytd", scope=scope)
+    b = briefing_content(ctx.region, ctx.month, scope=scope)
     controls = [
         dcc.RadioItems(id="briefing-format", value="pdf", inline=True, className="briefing-format",
                        options=[{"label": "PDF（A4 公文版式）", "value": "pdf"},
@@ -44,8 +39,8 @@ def layout(region: str | None = None, month: str | None = None, **_ignored):
         html.Button("导出", id="briefing-export", className="briefing-export", n_clicks=0),
     ]
     return html.Div([
-        *create_page_top("briefing", TITLE, ctx, state, period_control=False),
-        dcc.Store(id="briefing-request", data={"region": ctx["region"], "month": ctx["month"]}),
+        *create_page_top("briefing", TITLE, ctx, state.as_dict(), period_control=False),
+        dcc.Store(id="briefing-request", data={"region": ctx.region, "month": ctx.month}),
         html.Section([
             html.Div([html.H3("导出"), html.Div(controls, className="controls")], className="panel-head"),
             html.Div([html.Progress(id="briefing-progress", value="0", max="4", className="briefing-progress"),
@@ -72,10 +67,11 @@ def layout(region: str | None = None, month: str | None = None, **_ignored):
     progress=[Output("briefing-progress", "value"), Output("briefing-progress", "max")],
 )
 @exclusive(busy=lambda message: (dash.no_update, message))  # one export per viewer; see web/jobs.py
+@user_notice(lambda message: (dash.no_update, f"导出失败：{message}"))  # BriefingError, FormatError, ScopeError…
 def export_briefing(set_progress, n_clicks, fmt, request):
     """Write the chosen file in a background process, reporting each step, then send it."""
     from briefing.charts import ChartError
-    from briefing.export import FormatError, export
+    from briefing.export import export
 
     if not n_clicks or not request:
         return dash.no_update, dash.no_update
@@ -88,13 +84,8 @@ def export_briefing(set_progress, n_clicks, fmt, request):
         try:
             result = export(request["region"], request["month"], fmt, out, scope=viewer_scope(),
                             progress=lambda step, total, _label: set_progress((str(step), str(total))))
-        except (BriefingError, FormatError, ChartError) as exc:
+        except ChartError as exc:  # no browser to draw with: the operator's problem, said in Chinese
             return dash.no_update, f"导出失败：{exc}"
-        except Exception as exc:  # noqa: BLE001 — a viewer's bad input becomes a Chinese message, bugs still raise
-            message = user_message(exc)
-            if message is None:
-                raise
-            return dash.no_update, f"导出失败：{message}"
         path = result["paths"][fmt]
         data = dcc.send_bytes(path.read_bytes(), path.name)
     return data, f"已生成 {path.name}（{result['timings']['total']:.1f} 秒）"

@@ -33,8 +33,9 @@ from components.data_views import (
     new_event_row,
     task_grid_rows,
 )
+from components.page import page_notice
 from components.session import viewer_name, viewer_scope
-from components.shell import create_error_page, month_options, region_options
+from components.shell import month_options, region_options
 from data import db, opstore, versions
 from data.intake import forms, service
 from data.intake import publish as pub
@@ -42,7 +43,6 @@ from data.intake.errors import IntakeError
 from data.intake.read import DEFAULT_LIMITS
 from data.intake.spec import load_families
 from data.scope import Scope, ScopeError
-from metrics.errors import user_message
 from metrics.regions import UnknownRegionError, as_of, get_region, region_tree
 
 dash.register_page(__name__, path="/data", name="数据管理", title="数据管理 · 领导驾驶舱", order=8)
@@ -130,21 +130,16 @@ def _report_area(src: str) -> list:
             create_publish_bar(src), html.Div(id=f"data-{src}-outcome", className="data-outcome-area")]
 
 
+@page_notice(TITLE, "data")  # a missing database or a viewer's error becomes the page's notice
 def layout(**_ignored):
     """The page: fresh data on every visit (a publish elsewhere shows at once)."""
     scope = viewer_scope()
-    try:
-        regions = region_tree(scope=scope)
-        first, last = as_of()
-        history = opstore.history(limit=HISTORY_ROWS)
-        info = _version_info(history)
-        tasks_df, events_df = forms.task_rows(scope), forms.event_rows(scope)
-        projects, stages = forms.project_choices(scope), forms.stage_choices()
-    except Exception as exc:  # noqa: BLE001 — a missing database becomes a Chinese message, bugs still raise
-        message = user_message(exc)
-        if message is None:
-            raise
-        return create_error_page(TITLE, message, "data")
+    regions = region_tree(scope=scope)
+    first, last = as_of()
+    history = opstore.history(limit=HISTORY_ROWS)
+    info = _version_info(history)
+    tasks_df, events_df = forms.task_rows(scope), forms.event_rows(scope)
+    projects, stages = forms.project_choices(scope), forms.stage_choices()
     families = [{"name": name, "label": f.label, "sheets": [s.title for s in f.sheets]}
                 for name, f in load_families().items()]
     month = last.strftime("%Y-%m")

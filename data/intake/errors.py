@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
+from metrics.errors import UserError
+
 Level = Literal["error", "warning"]
 
 # beyond this many problems of one kind, the rest are counted, not listed
@@ -28,7 +30,7 @@ class Problem:
         return f"{where}{self.message}"
 
 
-class IntakeError(Exception):
+class IntakeError(UserError):
     """The upload cannot be read at all; ``problems`` say why, in Chinese."""
 
     def __init__(self, problems: Iterable[Problem] | Problem | str):
