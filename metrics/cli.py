@@ -27,7 +27,7 @@ from metrics.periods import PERIODS
 from metrics.regions import as_of, root_region
 from metrics.rules import project_alerts
 
-EXPECTED_ERRORS = (*USER_ERRORS, FileNotFoundError, LookupError, ValueError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (*USER_ERRORS, FileNotFoundError, LookupError, ValueError)
 
 
 def _parser() -> argparse.ArgumentParser:

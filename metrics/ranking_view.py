@@ -79,7 +79,7 @@ def dimension_average(index: pd.DataFrame) -> dict[str, float | None]:
     return out
 
 
-def _scope_of_ranking(ctx: dict, level: str | None, scope: Scope) -> tuple[str, str, str | None, str]:
+def _scope_of_ranking(ctx: PageContext, level: str | None, scope: Scope) -> tuple[str, str, str | None, str]:
     """(root, level, map parent, title) for the region in view."""
     if ctx["level"] == "province":
         level = level or "city"
@@ -88,8 +88,11 @@ def _scope_of_ranking(ctx: dict, level: str | None, scope: Scope) -> tuple[str, 
         return ctx["region"], level, None, f"{ctx['region_name']}各{LEVELS[level]}"
     if ctx["level"] == "city":
         return ctx["region"], "county", ctx["region"], f"{ctx['region_name']}各县（市、区）"
+    parent_code = get_region(ctx["region"], scope=scope).parent_code
     try:  # a county is ranked among its city's counties, if the viewer may see them
-        parent = get_region(get_region(ctx["region"], scope=scope).parent_code, scope=scope)
+        if parent_code is None:
+            raise ScopeError("县级地区缺少上级")
+        parent = get_region(parent_code, scope=scope)
     except ScopeError:
         return ctx["region"], "county", ctx["region"], ctx["region_name"]
     return parent.code, "county", parent.code, f"{parent.name}各县（市、区）"

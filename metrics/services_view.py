@@ -22,10 +22,10 @@ from metrics.page_state import PAGE_PERIODS, PageContext, page_context
 from metrics.periods import PeriodError, Window, add_months, label, parse_month, period_name, windows
 from metrics.regions import as_of, children, get_region, visible_children
 
-try:  # written in parallel; the page works (without forecasts) until it lands
+try:  # the page works without forecasts where the forecasting stack cannot be imported
     from metrics.forecasting import kpi_forecast
-except ImportError:  # pragma: no cover — depends on the tree
-    kpi_forecast = None
+except ImportError:  # pragma: no cover — statsmodels missing: the page shows 「预测暂不可用」
+    kpi_forecast = None  # type: ignore[assignment]
 
 FAMILY = "service"
 DEFAULT_KPI = "online_available_rate"
