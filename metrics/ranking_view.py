@@ -90,10 +90,10 @@ def _scope_of_ranking(ctx: PageContext, level: str | None, scope: Scope) -> tupl
         return ctx["region"], "county", ctx["region"], f"{ctx['region_name']}各县（市、区）"
     parent_code = get_region(ctx["region"], scope=scope).parent_code
     try:  # a county is ranked among its city's counties, if the viewer may see them
-        if parent_code is None:
-            raise ScopeError("县级地区缺少上级")
-        parent = get_region(parent_code, scope=scope)
+        parent = get_region(parent_code, scope=scope) if parent_code else None
     except ScopeError:
+        parent = None
+    if parent is None:
         return ctx["region"], "county", ctx["region"], ctx["region_name"]
     return parent.code, "county", parent.code, f"{parent.name}各县（市、区）"
 

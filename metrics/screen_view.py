@@ -176,9 +176,9 @@ def _trend(kpi, region: str, month, scope: Scope) -> dict:
     end = min(month, last)
     start = max(add_months(end, -(TREND_MONTHS - 1)), first)
     s = kpi_series(kpi.id, region, scope=scope, start=start, end=end, cumulative=cumulative)
-    out: dict[str, object] = {"months": [m.strftime("%Y-%m") for m in s["month"]], "values": [_clean(v) for v in s["value"]],
-           "targets": [_clean(v) for v in s["target"]], "name": "累计" if cumulative else "当月",
-           "forecast": None}
+    out: dict[str, object] = {
+        "months": [m.strftime("%Y-%m") for m in s["month"]], "values": [_clean(v) for v in s["value"]],
+        "targets": [_clean(v) for v in s["target"]], "name": "累计" if cumulative else "当月", "forecast": None}
     if end != last:  # a forecast is made from the latest data only
         return out
     try:
