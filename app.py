@@ -12,16 +12,16 @@ import dash
 import flask
 
 from components import theme  # noqa: F401 — registers the "cockpit" Plotly template
-from components.boundaries import register_boundary_routes
-from components.health import register_health_routes
-from components.screen_routes import register_screen_routes
 from components.shell import create_shell
 from data import db
 from web.admin_routes import register_admin_routes
 from web.auth import init_auth
+from web.boundary_routes import register_boundary_routes
 from web.hardening import QuietRequestHandler, harden, start_or_exit
+from web.health_routes import register_health_routes
 from web.intake_routes import register_intake_routes
 from web.jobs import create_job_manager
+from web.screen_routes import register_screen_routes
 
 # background callbacks (the briefing export) run in worker processes: embedded, fresh processes with
 # their state in a private directory (data/jobs/ or $COCKPIT_JOBS_DIR) shared by every gunicorn

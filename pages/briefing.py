@@ -14,11 +14,11 @@ from dash import Input, Output, State, callback, dcc, html
 
 from briefing.content import BriefingError, briefing_content
 from briefing.document import to_html
-from components.session import viewer_scope
 from components.shell import create_error_page, create_page_top
 from metrics.dashboard import page_context
 from metrics.errors import user_message
 from web.jobs import exclusive
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/briefing", name="简报", title="简报 · 领导驾驶舱", order=7)
 

@@ -33,7 +33,6 @@ from components.data_views import (
     new_event_row,
     task_grid_rows,
 )
-from components.session import viewer_name, viewer_scope
 from components.shell import create_error_page, month_options, region_options
 from data import db, opstore, versions
 from data.intake import forms, service
@@ -44,6 +43,7 @@ from data.intake.spec import load_families
 from data.scope import Scope, ScopeError
 from metrics.errors import user_message
 from metrics.regions import UnknownRegionError, as_of, get_region, region_tree
+from web.session import viewer_name, viewer_scope
 
 dash.register_page(__name__, path="/data", name="数据管理", title="数据管理 · 领导驾驶舱", order=8)
 

@@ -7,10 +7,8 @@ from dash import dcc, html
 
 from components.alerts import create_alert_list
 from components.bars import create_ranking_bar
-from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth
-from components.session import viewer_scope
 from components.shell import click_graph, create_error_page, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
@@ -20,6 +18,8 @@ from metrics.dashboard import overview_data
 from metrics.display import kpi_display, kpi_display_fresh
 from metrics.errors import user_message
 from metrics.regions import region_tree
+from web.boundary_routes import boundary_url
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
 

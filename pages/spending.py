@@ -11,7 +11,6 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import create_empty
-from components.session import viewer_scope
 from components.shell import click_graph, create_error_page, create_page_top, url_param
 from components.spending_charts import (
     create_execution_bars,
@@ -26,6 +25,7 @@ from metrics.display import kpi_display_fresh
 from metrics.errors import user_message
 from metrics.format import fmt_value
 from metrics.spending_view import SpendingInputError, execution_forecast, spending_page
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
 
