@@ -1,6 +1,6 @@
 """领导驾驶舱 — the Dash app. Thin: the shell and the pages; no data work at import.
 
-    python app.py            # builds the demo database if missing, serves on 127.0.0.1:8050
+    python -m data.demo ensure && python app.py   # the demo (scripts/start.sh); serves on 127.0.0.1:8050
     gunicorn app:server      # see gunicorn.conf.py
 """
 
@@ -103,12 +103,10 @@ def warm_on_new_versions() -> None:
 
 
 def main() -> None:
-    from data.demo import ensure_database
+    from data.prepare import require_database
 
-    ensure_database()
-    from data.demo_accounts import ensure_demo_accounts
-
-    ensure_demo_accounts()  # first start on the demo database: one account per role, passwords shown once
+    # settled and upgraded, never built here: scripts/start.sh prepares the demo (python -m data.demo ensure)
+    require_database()
     warm_in_background()
     warm_on_new_versions()
     app.run(host=os.environ.get("COCKPIT_HOST", "127.0.0.1"), port=int(os.environ.get("COCKPIT_PORT", "8050")),
