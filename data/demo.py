@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     path = args.db or pointer_path()
     if args.action == "ensure":  # the embedded start (scripts/start.sh); production never runs this
-        ensure_demo(path)
+        if ensure_demo(path):
+            print(f"已生成演示数据库：{path}", flush=True)
         return 0
     try:
         stats = build_demo(path, args.province, args.seed, args.end_month, args.months, args.scale, args.force)
