@@ -11,7 +11,7 @@ import pytest
 from data.db import bind, expand_includes, read_sql, render_sql
 
 REPO = Path(__file__).resolve().parents[2]
-SQL_DIR = REPO / "metrics" / "sql"
+SQL_FILES = sorted([*(REPO / "metrics" / "sql").glob("*.sql"), *(REPO / "data" / "intake" / "sql").glob("*.sql")])
 
 
 def test_a_region_and_department_include_expands_to_the_bound_predicate():
@@ -66,9 +66,9 @@ def test_the_predicate_filters_rows_by_region_and_department():
 
 def test_the_scope_predicate_is_written_once():
     # kpi_windows.sql and results_windows.sql keep their own copy for now (another change owns them)
-    written_out = sorted(f.name for f in SQL_DIR.glob("*.sql") if "list_contains($scope_regions" in f.read_text())
+    written_out = sorted(f.name for f in SQL_FILES if "list_contains($scope_regions" in f.read_text())
     assert set(written_out) <= {"kpi_windows.sql", "results_windows.sql"}
-    including = [f for f in SQL_DIR.glob("*.sql") if "{{scope(" in f.read_text()]
-    assert len(including) >= 20
+    including = [f for f in SQL_FILES if "{{scope(" in f.read_text()]
+    assert len(including) >= 31
     for f in including:
         assert "$scope_regions" in read_sql(f) and "{{scope" not in read_sql(f)
