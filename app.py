@@ -1,6 +1,6 @@
 """领导驾驶舱 — the Dash app. Thin: the shell and the pages; no data work at import.
 
-    python app.py            # builds the demo database if missing, serves on 127.0.0.1:8050
+    python -m data.demo ensure && python app.py   # the demo (scripts/start.sh); serves on 127.0.0.1:8050
     gunicorn app:server      # see gunicorn.conf.py
 """
 
@@ -13,17 +13,17 @@ import dash
 import flask
 
 from components import theme  # noqa: F401 — registers the "cockpit" Plotly template
-from components.boundaries import register_boundary_routes
-from components.health import register_health_routes
-from components.screen_routes import register_screen_routes
 from components.shell import create_shell
 from data import db
 from web import asset_urls
 from web.admin_routes import register_admin_routes
 from web.auth import init_auth
+from web.boundary_routes import register_boundary_routes
 from web.hardening import QuietRequestHandler, harden, start_or_exit
+from web.health_routes import register_health_routes
 from web.intake_routes import register_intake_routes
 from web.jobs import create_job_manager
+from web.screen_routes import register_screen_routes
 
 # background callbacks (the briefing export) run in worker processes: embedded, fresh processes with
 # their state in a private directory (data/jobs/ or $COCKPIT_JOBS_DIR) shared by every gunicorn
@@ -130,12 +130,10 @@ def warm_on_new_versions() -> None:
 
 
 def main() -> None:
-    from data.demo import ensure_database
+    from data.prepare import require_database
 
-    ensure_database()
-    from data.demo_accounts import ensure_demo_accounts
-
-    ensure_demo_accounts()  # first start on the demo database: one account per role, passwords shown once
+    # settled and upgraded, never built here: scripts/start.sh prepares the demo (python -m data.demo ensure)
+    require_database()
     warm_in_background()
     warm_on_new_versions()
     app.run(host=os.environ.get("COCKPIT_HOST", "127.0.0.1"), port=int(os.environ.get("COCKPIT_PORT", "8050")),

@@ -16,17 +16,14 @@ def on_starting(server):
     check_startup()
     from data import opstore
 
-    # scripts/serve.sh builds, upgrades and settles the database once, before any node starts, and
-    # replicates it to the other nodes: a node must not build or publish on its own
+    # scripts/serve.sh settles the database once, before any node starts, and replicates it to the
+    # other nodes: a node must not upgrade or publish on its own. A lone gunicorn settles it here,
+    # before any worker opens it read-only. Never demo data or demo accounts: production serves
+    # what was published (the demo is prepared by scripts/start.sh, the embedded mode).
     if os.environ.get("COCKPIT_DB_PREPARED", "").strip() != "1":
-        # build the demo database once, before any worker opens it read-only
-        from data.demo import ensure_database
+        from data.prepare import require_database
 
-        ensure_database()
-        # on the demo database's first start: one account per role, passwords printed once (data/demo_accounts.py)
-        from data.demo_accounts import ensure_demo_accounts
-
-        ensure_demo_accounts()
+        require_database()
     opstore.dispose()  # workers are forked from here: none may inherit the master's connections
 
 

@@ -82,9 +82,9 @@ def child_before(month: str, further: str) -> dict:
     """The first view of ``month`` and then of ``further`` with the results table ignored: the
     engine computes every snapshot and series, as it did before the table."""
     import app  # noqa: F401
-    from components.session import viewing_as
     from metrics import results
     from metrics.regions import as_of
+    from web.session import viewing_as
 
     results.ready = lambda: False
     as_of()
@@ -97,11 +97,11 @@ def child_cold(month: str, further: str, other: str, third: str) -> dict:
     view in a process that has served one); the engine's snapshot of ``other`` read and
     computed; one KPI of ``third`` without the snapshot."""
     import app  # noqa: F401 — registers the pages
-    from components.session import viewing_as
     from data.scope import Scope
     from metrics import engine, results
     from metrics.catalogue import load_catalogue
     from metrics.regions import as_of, children, region_tree, root_region
+    from web.session import viewing_as
 
     as_of()  # the data layer is open, as on a started server
     out = {}
@@ -126,10 +126,10 @@ def child_warm(mode: str, *months: str) -> dict:
     ``mode`` ``all`` also fills what the warm-up filled before the results table (every month's
     snapshots and the province's overview of every month, every region's card series)."""
     import app  # noqa: F401
-    from components.session import viewing_as
     from data.scope import Scope
     from metrics import dashboard
     from metrics.regions import as_of, region_tree, root_region
+    from web.session import viewing_as
 
     first, last = as_of()
     scope = Scope.province(root_region())

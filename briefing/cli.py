@@ -1,8 +1,9 @@
-"""Command line for scheduled runs:
+"""The one briefing command line (scheduled runs):
 
-    python -m briefing --region 360000 --month 2025-06 --format pdf,pptx --out DIR
-    python -m metrics briefing --region 360000 --month 2025-06 --format pdf,pptx --out DIR
+    python -m briefing export --region 360000 --month 2025-06 --format pdf,pptx --out DIR [--scope CODE]
 
+The older spellings run the same command, for schedules written before: ``python -m briefing
+--month …`` (no subcommand) and ``python -m metrics [--scope CODE] briefing --month …``.
 A bad region, a month without data or a bad format exits 2 with a Chinese message and
 writes nothing.
 """
@@ -44,6 +45,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m briefing", description="月度简报（PDF、PPTX）")
+    sub = p.add_subparsers(dest="command", required=True)
+    add_arguments(sub.add_parser("export", help="导出月度简报（PDF、PPTX）"))
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = add_arguments(argparse.ArgumentParser(prog="python -m briefing", description="月度简报导出（PDF、PPTX）"))
-    return run(p.parse_args(argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["export", *argv]  # the form without a subcommand, as older schedules call it
+    return run(build_parser().parse_args(argv))

@@ -60,7 +60,7 @@ def create_choropleth(
     """A choropleth of ``df`` (region_code, region_name, value…) over ``geojson`` features.
 
     Regions without a value are drawn grey and say 暂无数据 on hover. With ``geojson_url``
-    (see :mod:`components.boundaries`) the figure references the shapes by URL instead of
+    (see :mod:`web.boundary_routes`) the figure references the shapes by URL instead of
     carrying them: the browser fetches and caches them once.
     """
     codes = [f["properties"]["code"] for f in geojson["features"]]

@@ -234,10 +234,35 @@ def data_version() -> str:
     return row[0] if row else "unversioned"
 
 
+SCOPE_SQL = Path(__file__).resolve().parent / "scope.sql"
+# {{scope(region_column[, dept_column])}}: column references only, so nothing but a name is spliced in
+_SCOPE_CALL = re.compile(r"\{\{\s*scope\s*\((?P<args>[^{}]*)\)\s*\}\}")
+_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _scope_predicate(args: str, where: str) -> str:
+    cols = [a.strip() for a in args.split(",")]
+    if not 1 <= len(cols) <= 2 or not all(_COLUMN.match(c) for c in cols):
+        raise ValueError(f"SQL 文件 {where} 的 scope 占位符无效：{{{{scope({args})}}}}（应为 scope(地区列[, 部门列])）")
+    lines = [ln for ln in SCOPE_SQL.read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("--")]
+    if len(cols) == 1:
+        lines = [ln for ln in lines if "{{dept}}" not in ln]
+    text = "\n".join(lines).replace("{{region}}", cols[0])
+    return text.replace("{{dept}}", cols[1]) if len(cols) == 2 else text
+
+
+def expand_includes(sql: str, where: str = "SQL") -> str:
+    """Expand each ``{{scope(...)}}`` into the one scope predicate (``data/scope.sql``)."""
+    sql = _SCOPE_CALL.sub(lambda m: _scope_predicate(m.group("args"), where), sql)
+    if re.search(r"\{\{\s*scope\b", sql):
+        raise ValueError(f"SQL 文件 {where} 的 scope 占位符无效（应为 {{{{scope(地区列[, 部门列])}}}}）")
+    return sql
+
+
 @lru_cache(maxsize=None)
 def read_sql(path: Path) -> str:
-    """The text of a ``.sql`` file, read once."""
-    return Path(path).read_text(encoding="utf-8")
+    """The text of a ``.sql`` file, read once, with its ``{{scope(...)}}`` includes expanded."""
+    return expand_includes(Path(path).read_text(encoding="utf-8"), Path(path).name)
 
 
 def render_sql(path: Path, **slots: str) -> str:

@@ -1,4 +1,5 @@
-"""Build the demo database: ``python -m data.demo [--db PATH] [--province 360000] …``.
+"""Build the demo database: ``python -m data.demo [--db PATH] [--province 360000] …``; ``python -m
+data.demo ensure`` builds it only when missing and creates the demo accounts (``scripts/start.sh``).
 
 The output is deterministic given seed, end month, months, scale and province: no
 clock, no "today". The generator produces template-shaped frames per intake family and
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -23,6 +23,8 @@ import pandas as pd
 from data import demo_projects, demo_services
 from data.db import pointer_path
 from data.demo_reference import DEPARTMENTS, kpi_targets
+from data.prepare import pointing_at as _pointing_at
+from data.prepare import prepare_database, refresh_aggregates  # noqa: F401 — refresh_aggregates re-exported
 from data.tasks import SOURCE as TASK_SOURCE
 from data.tasks import reference_tasks
 from metrics.materialize import aggregates_version  # noqa: F401 — re-exported for callers
@@ -234,56 +236,33 @@ def publish_demo(target: Path, reference: dict, families: dict, *, data_version:
                        actor="演示数据生成器")
 
 
-class _pointing_at:
-    """Run the intake against ``target`` (it reads the pointer from ``$COCKPIT_DB``)."""
-
-    def __init__(self, target: Path):
-        self.target = str(target)
-
-    def __enter__(self):
-        self.saved = os.environ.get("COCKPIT_DB")
-        os.environ["COCKPIT_DB"] = self.target
-
-    def __exit__(self, *exc):
-        if self.saved is None:
-            os.environ.pop("COCKPIT_DB", None)
-        else:
-            os.environ["COCKPIT_DB"] = self.saved
-
-
 def ensure_database(path: Path | str | None = None) -> bool:
     """Build the default demo if the database is missing; return whether it built.
 
-    An existing database is first settled after any interrupted publish, then upgraded (a
-    new version through the same publish path) when its schema or its aggregate tables
-    follow older code than this."""
+    An existing database is settled and upgraded first (:func:`data.prepare.prepare_database`)."""
     target = Path(path) if path is not None else pointer_path()
-    if not target.exists():
-        from data.replicate import fetch
-
-        fetch(target)  # a new node of a multi-node deployment starts from the shared version, never its own demo
-    if target.exists():
-        with _pointing_at(target):
-            from data.intake.publish import recover
-
-            recover()
-        refresh_aggregates(target)
+    if prepare_database(target):
         return False
     build_demo(target)
     return True
 
 
-def refresh_aggregates(path: Path | str) -> bool:
-    """Publish an upgraded version when the schema or the aggregate tables are stale; return
-    whether it did. The version being served is never written."""
-    from data.intake.publish import upgrade
+def ensure_demo(path: Path | str | None = None, *, out=None) -> bool:
+    """The embedded start's preparation (``scripts/start.sh``): the database (the demo when it is
+    missing) and, on the demo database's first start, one account per role, printed once."""
+    from data.demo_accounts import ensure_demo_accounts
 
-    with _pointing_at(Path(path)):
-        return upgrade(actor="启动升级") is not None
+    target = Path(path) if path is not None else pointer_path()
+    built = ensure_database(target)
+    with _pointing_at(target):
+        ensure_demo_accounts(out=out)
+    return built
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m data.demo", description="生成领导驾驶舱演示数据库")
+    ap.add_argument("action", nargs="?", choices=("build", "ensure"), default="build",
+                    help="build（默认）：生成；ensure：没有数据库时生成默认演示库，并在首次启动时创建演示账号")
     ap.add_argument("--db", type=Path, default=None, help="数据库文件（默认 $COCKPIT_DB 或 data/cockpit.duckdb）")
     ap.add_argument("--province", default=DEFAULT_PROVINCE, help="省级行政区划代码，如 360000（江西）、520000（贵州）")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -293,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="覆盖已存在的数据库文件")
     args = ap.parse_args(argv)
     path = args.db or pointer_path()
+    if args.action == "ensure":  # the embedded start (scripts/start.sh); production never runs this
+        if ensure_demo(path):
+            print(f"已生成演示数据库：{path}", flush=True)
+        return 0
     try:
         stats = build_demo(path, args.province, args.seed, args.end_month, args.months, args.scale, args.force)
     except DemoError as exc:

@@ -6,7 +6,7 @@
     python -m metrics series online_handling_rate --region 360100 --start 2025-01 --cumulative
     python -m metrics alerts --region 360000 --month 2025-06
     python -m metrics index --region 360000 --level county --month 2025-06
-    python -m metrics briefing --region 360000 --month 2025-06 --format pdf,pptx --out DIR
+    python -m metrics briefing …   (the same as python -m briefing export …)
 """
 
 from __future__ import annotations
@@ -55,11 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     common(sub.add_parser("alerts", help="项目预警"), kpi=False, period=False)
     i = common(sub.add_parser("index", help="综合评估指数"), kpi=False, period=False)
     i.add_argument("--level", default="county", choices=["city", "county"])
-    b = sub.add_parser("briefing", help="月度简报导出（PDF、PPTX）")
-    b.add_argument("--region", default=None, help="6 位行政区划代码，默认全省")
-    b.add_argument("--month", required=True, help="YYYY-MM，例如 2025-06")
-    b.add_argument("--format", default="pdf,pptx", help="输出格式，逗号分隔：pdf,pptx")
-    b.add_argument("--out", default=".", help="输出目录")
+    # kept for older schedules: its arguments are python -m briefing export's (briefing/cli.py)
+    sub.add_parser("briefing", help="月度简报导出，同 python -m briefing export", add_help=False)
     return p
 
 
@@ -105,11 +102,12 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args, rest = _parser().parse_known_args(argv)
     if args.command == "briefing":  # lazy: the export's heavy imports stay out of the other commands
-        from briefing.cli import run as run_briefing
+        from briefing.cli import main as briefing_main
 
-        return run_briefing(args)
+        return briefing_main(["export", *(["--scope", args.scope] if args.scope else []), *rest])
+    args = _parser().parse_args(argv)  # every other command: unknown arguments are errors
     try:
         run(args)
     except EXPECTED_ERRORS as exc:

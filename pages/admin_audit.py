@@ -23,9 +23,9 @@ from components.audit_views import (
     create_audit_grid,
     create_chain_status,
 )
-from components.session import current_viewer
 from data import audit, permissions
 from data.permissions import Places
+from web.session import current_viewer
 
 PATH = "/admin/audit"
 dash.register_page(__name__, path=PATH, name="审计日志", title="审计日志 · 领导驾驶舱", order=20)

@@ -10,8 +10,8 @@ import dash
 from dash import html
 
 from components.audit_views import create_admin_tabs, create_permission_grid, create_role_table, registered_pages
-from components.session import current_viewer
 from data import audit, identity, permissions
+from web.session import current_viewer
 
 PATH = "/admin/permissions"
 dash.register_page(__name__, path=PATH, name="权限清单", title="权限清单 · 领导驾驶舱", order=21)

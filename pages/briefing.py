@@ -15,10 +15,10 @@ from dash import Input, Output, State, callback, dcc, html
 from briefing.content import briefing_content
 from briefing.document import to_html
 from components.page import page_notice, user_notice
-from components.session import viewer_scope
 from components.shell import create_page_top
 from metrics.page_state import PageState, page_context
 from web.jobs import exclusive
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/briefing", name="简报", title="简报 · 领导驾驶舱", order=7)
 

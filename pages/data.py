@@ -3,7 +3,7 @@ the two 填报 forms (督办任务进展, 项目里程碑), and the import histo
 
 Every change follows the intake's one path: check (nothing written) → preview of the staged
 version → 发布 (a new database version; the other pages read it on their next request).
-Until login exists the uploader is the configured viewer (``components.session``); the
+Until login exists the uploader is the configured viewer (``web.session``); the
 scope and the name are derived on the server, never from callback inputs. Only the token of
 a prepared change is kept in the browser.
 """
@@ -34,7 +34,6 @@ from components.data_views import (
     task_grid_rows,
 )
 from components.page import page_notice
-from components.session import viewer_name, viewer_scope
 from components.shell import month_options, region_options
 from data import db, opstore, versions
 from data.intake import forms, service
@@ -44,6 +43,7 @@ from data.intake.read import DEFAULT_LIMITS
 from data.intake.spec import load_families
 from data.scope import Scope, ScopeError
 from metrics.regions import UnknownRegionError, as_of, get_region, region_tree
+from web.session import viewer_name, viewer_scope
 
 dash.register_page(__name__, path="/data", name="数据管理", title="数据管理 · 领导驾驶舱", order=8)
 

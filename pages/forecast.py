@@ -11,7 +11,6 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components.cards import create_empty
 from components.forecast_chart import create_forecast_chart
 from components.page import page_notice, user_notice
-from components.session import viewer_scope
 from components.shell import create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from metrics.catalogue import load_catalogue
@@ -24,6 +23,7 @@ from metrics.forecast_view import (
 )
 from metrics.forecasting import WHAT_IF_MODES
 from metrics.page_state import PageState
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/forecast", name="预测", title="预测 · 领导驾驶舱", order=6)
 

@@ -7,11 +7,9 @@ from dash import dcc, html
 
 from components.alerts import create_alert_list
 from components.bars import create_ranking_bar
-from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth
 from components.page import page_notice
-from components.session import viewer_scope
 from components.shell import click_graph, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
@@ -21,6 +19,8 @@ from metrics.display import kpi_display, kpi_display_fresh
 from metrics.overview_view import overview_data
 from metrics.page_state import PageState
 from metrics.regions import region_tree
+from web.boundary_routes import boundary_url
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
 

@@ -11,7 +11,6 @@ from components.page import page_notice
 from components.projects_charts import create_split_bars, create_stage_funnel
 from components.projects_detail import create_project_detail
 from components.projects_gantt import create_gantt
-from components.session import viewer_scope
 from components.shell import click_graph, create_page_top, url_param
 from components.tables import create_grid, number_column
 from components.theme import GRAPH_CONFIG
@@ -19,6 +18,7 @@ from metrics.display import kpi_display_fresh
 from metrics.page_state import PageState
 from metrics.projects_view import ProjectsPage, project_detail, projects_view
 from metrics.rules import BREACH
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/projects", name="项目", title="项目 · 领导驾驶舱", order=3)
 

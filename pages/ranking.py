@@ -5,17 +5,17 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from components.boundaries import boundary_url
 from components.cards import create_empty
 from components.page import page_notice
 from components.ranking_views import create_radar, create_ranking_table, create_score_map, create_weight_bar
-from components.session import viewer_scope
 from components.shell import click_graph, create_page_top, url_param
 from components.theme import GRAPH_CONFIG
 from data.geo import geojson
 from metrics.format import fmt_value
 from metrics.page_state import PageState
 from metrics.ranking_view import LEVELS, ranking_page
+from web.boundary_routes import boundary_url
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/ranking", name="考核", title="考核 · 领导驾驶舱", order=5)
 

@@ -9,12 +9,10 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components.bars import create_ranking_bar
-from components.boundaries import boundary_url
 from components.cards import create_empty, create_kpi_card
 from components.maps import create_choropleth, view_for
 from components.page import page_notice
 from components.services_charts import create_filter_chip, create_stacked_bar, highlight_region, mark_bar
-from components.session import viewer_scope
 from components.shell import click_graph, create_page_top, url_param
 from components.tables import create_grid, number_column
 from components.theme import GRAPH_CONFIG
@@ -25,6 +23,8 @@ from metrics.display import kpi_display_fresh
 from metrics.format import fmt_value
 from metrics.page_state import PageState
 from metrics.services_view import DEFAULT_KPI, FLAGS, ServicesPage, services_data
+from web.boundary_routes import boundary_url
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/services", name="政务服务", title="政务服务 · 领导驾驶舱", order=1)
 

@@ -12,7 +12,6 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from components.cards import create_empty
 from components.page import page_notice
-from components.session import viewer_scope
 from components.shell import click_graph, create_page_top, url_param
 from components.spending_charts import (
     create_execution_bars,
@@ -26,6 +25,7 @@ from metrics.display import kpi_display_fresh
 from metrics.format import fmt_value
 from metrics.page_state import PageContext, PageState, page_context
 from metrics.spending_view import SpendingPage, execution_forecast, spending_page
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
 

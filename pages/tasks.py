@@ -7,12 +7,12 @@ from dash import dcc, html
 
 from components.cards import create_empty
 from components.page import page_notice
-from components.session import viewer_scope
 from components.shell import click_graph, create_page_top, url_param
 from components.tasks_views import create_lead_bar, create_status_cards, create_task_detail, create_task_table
 from components.theme import GRAPH_CONFIG
 from metrics.page_state import PageState
 from metrics.tasks_view import ALL, OVERDUE, STATUSES, tasks_page
+from web.session import viewer_scope
 
 dash.register_page(__name__, path="/tasks", name="督办", title="督办 · 领导驾驶舱", order=4)
 

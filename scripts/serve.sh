@@ -298,8 +298,9 @@ any_node_running() {
 
 replication_available() { [ -f data/replicate.py ]; }
 
-# the database: built (or upgraded, or settled after an interrupted publish) once, on node 1,
-# before any node serves; the other nodes copy it from the hand-over directory
+# the database: upgraded or settled after an interrupted publish once, on node 1, before any node
+# serves; the other nodes copy it from the hand-over directory. Demo data only on request (a trial:
+# DEMO_ARGS set, node 1 without a database); demo accounts never (python -m cockpit.users makes accounts)
 prepare_database() {
   if any_node_running; then
     return 0
@@ -312,13 +313,9 @@ prepare_database() {
     env "${vars[@]}" python3 -m data.demo $DEMO_ARGS >> "$LOG_DIR/prepare.log" 2>&1 \
       || die "演示数据库未能生成，见 $LOG_DIR/prepare.log"
   fi
-  say "准备数据库（节点 1：生成、升级或收尾未完成的发布）"
-  # the demo accounts' passwords are printed here once (and kept in demo-accounts.txt, 0600)
-  env "${vars[@]}" python3 -c '
-from data.demo import ensure_database
-from data.demo_accounts import ensure_demo_accounts
-ensure_database()
-ensure_demo_accounts()' 2> >(tee -a "$LOG_DIR/prepare.log" >&2) || die "数据库未能准备好，见 $LOG_DIR/prepare.log"
+  say "准备数据库（节点 1：升级或收尾未完成的发布；不生成演示数据和演示账号）"
+  env "${vars[@]}" python3 -m data.prepare >> "$LOG_DIR/prepare.log" 2> >(tee -a "$LOG_DIR/prepare.log" >&2) \
+    || die "数据库未能准备好，见 $LOG_DIR/prepare.log"
   local i
   for ((i = 2; i <= NODES; i++)); do
     mapfile -t vars < "$RUN_DIR/env/node$i.env"

@@ -18,4 +18,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# the demo database (built on first start) and, on its first start, the demo accounts printed once;
+# the production start (gunicorn, scripts/serve.sh) never runs this
+python3 -m data.demo ensure
 exec python3 app.py

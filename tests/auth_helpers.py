@@ -75,8 +75,8 @@ def logged_in_client(app_server, role: str = "leader", region: str = "360000", d
 @contextmanager
 def as_viewer(user):
     """Run the block as ``user`` outside any request (a page or view function called directly)."""
-    from components.session import viewing_as
     from data.identity import principal_for_user
+    from web.session import viewing_as
 
     with viewing_as(principal_for_user(user)) as viewer:
         yield viewer

@@ -69,7 +69,7 @@ class _EnvironmentViewer:
 def environment_viewer():
     """Page functions called directly (outside any request) see the environment's viewer: tests
     written before login existed use it (``pytestmark = pytest.mark.usefixtures(...)``)."""
-    from components.session import viewing_as
+    from web.session import viewing_as
 
     with viewing_as(_EnvironmentViewer()):
         yield

@@ -1,1 +1,2 @@
-"""Flask routes beside the Dash app that are not pages (downloads of the 数据管理 page)."""
+"""The web layer beside the Dash pages: Flask routes (login, admin, intake, the wall, boundaries,
+health), the request's viewer and scope (``web/session.py``), hardening and jobs."""

@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 from flask import Flask, Response, request, stream_with_context
 
-from components.session import current_viewer
 from data import audit, permissions
+from web.session import current_viewer
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

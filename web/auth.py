@@ -5,7 +5,7 @@
 * **The session cookie** ``cockpit_session``: a random token (only its sha256 is stored),
   HttpOnly, SameSite=Lax, Secure when ``COCKPIT_COOKIE_SECURE=1``. Flask-Login's
   ``current_user`` is the :class:`~data.identity.Principal` of that session; the viewer's
-  scope (``components/session.py``) comes from it and from nothing the browser sends.
+  scope (``web/session.py``) comes from it and from nothing the browser sends.
 * **Pages**: ``/login`` (a Chinese form in the cockpit's style; no script), ``/login/totp`` (the
   second step for accounts with TOTP), ``/logout``, and, when ``COCKPIT_OIDC_ISSUER`` is set,
   ``/login/sso`` and ``/login/sso/callback`` (OIDC via Authlib; see :func:`sso_config`).
@@ -549,7 +549,7 @@ def _count_jobs_per_user() -> None:
 
     jobs.set_viewer_key(key)
     # the export runs in a job process without a request: it carries who asked for it
-    from components.session import current_viewer, viewing_as
+    from web.session import current_viewer, viewing_as
 
     jobs.carry_into_jobs("viewer", current_viewer, viewing_as)
 

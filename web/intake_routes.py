@@ -16,12 +16,12 @@ from datetime import date
 
 from flask import Flask, Response, request, send_file
 
-from components.session import viewer_scope
 from data.intake.errors import IntakeError
 from data.intake.service import current_version
 from data.intake.spec import load_families
 from data.scope import ScopeError
 from metrics.regions import UnknownRegionError, get_region
+from web.session import viewer_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -1,16 +1,11 @@
 -- Measures of one fact for one region, split by one of the fact's dimensions, over the
 -- cur/prev/ly windows. Rendered by metrics/compile.py (slots: catalogue only; values bound).
-WITH visible_counties AS (
-    SELECT DISTINCT descendant_code AS county_code
-    FROM region_closure
-    WHERE list_contains($scope_regions, ancestor_code)
-),
-scoped AS (
+WITH scoped AS (
     SELECT f.*
     FROM {{view}} AS f
     JOIN region_closure AS rc ON rc.descendant_code = f.county_code AND rc.ancestor_code = $region
-    JOIN visible_counties AS v ON v.county_code = f.county_code
-    WHERE f.month BETWEEN $span_start AND $span_end{{dept_scope}}{{filters}}
+    WHERE {{scope(f.county_code)}}
+      AND f.month BETWEEN $span_start AND $span_end{{dept_scope}}{{filters}}
 ),
 monthly AS (
     SELECT {{dim}} AS member, month,

@@ -1,16 +1,11 @@
 -- Monthly measures of one fact for a list of regions, one row per region × month.
 -- Rendered by metrics/compile.py like kpi_windows.sql (slots: catalogue only; values bound).
-WITH visible_counties AS (
-    SELECT DISTINCT descendant_code AS county_code
-    FROM region_closure
-    WHERE list_contains($scope_regions, ancestor_code)
-),
-scoped AS (
+WITH scoped AS (
     SELECT rc.ancestor_code AS region_code, f.*
     FROM {{view}} AS f
     JOIN region_closure AS rc ON rc.descendant_code = f.county_code
-    JOIN visible_counties AS v ON v.county_code = f.county_code
-    WHERE list_contains($regions, rc.ancestor_code)
+    WHERE {{scope(f.county_code)}}
+      AND list_contains($regions, rc.ancestor_code)
       AND f.month BETWEEN $span_start AND $span_end{{dept_scope}}{{filters}}
 )
 SELECT region_code, month,

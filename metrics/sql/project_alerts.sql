@@ -5,11 +5,9 @@
 WITH visible AS (
     SELECT p.*
     FROM v_project_milestones AS p
-    WHERE p.county_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+    WHERE {{scope(p.county_code, p.dept_code)}}
       AND p.county_code IN (
             SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
-      AND ($scope_all_depts OR list_contains($scope_depts, p.dept_code))
       AND p.applied_on <= $as_of
       AND (p.terminated_on IS NULL OR p.terminated_on > $as_of)
 ),

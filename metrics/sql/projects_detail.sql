@@ -4,9 +4,7 @@ WITH visible AS (
     SELECT p.*
     FROM project AS p
     WHERE p.project_id = $project_id
-      AND p.county_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
-      AND ($scope_all_depts OR list_contains($scope_depts, p.dept_code))
+      AND {{scope(p.county_code, p.dept_code)}}
 ),
 paid AS (
     SELECT sum(amount_wan) FILTER (WHERE kind = '建设') AS paid_build_wan,

@@ -4,11 +4,9 @@
 WITH visible AS (
     SELECT p.*
     FROM project AS p
-    WHERE p.county_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+    WHERE {{scope(p.county_code, p.dept_code)}}
       AND p.county_code IN (
             SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
-      AND ($scope_all_depts OR list_contains($scope_depts, p.dept_code))
       AND ($tier IS NULL OR p.tier = $tier)
 ),
 events AS (

@@ -2,8 +2,5 @@
 SELECT r.code, r.name, r.level, r.parent_code,
        coalesce(r.parent_code, r.code) AS sort_parent
 FROM region AS r
-WHERE EXISTS (
-    SELECT 1 FROM region_closure AS rc
-    WHERE rc.descendant_code = r.code AND list_contains($scope_regions, rc.ancestor_code)
-)
+WHERE {{scope(r.code)}}
 ORDER BY CASE r.level WHEN 'province' THEN 0 WHEN 'city' THEN 1 ELSE 2 END, r.code

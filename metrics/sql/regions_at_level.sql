@@ -3,8 +3,5 @@ SELECT r.code, r.name, r.level, r.parent_code
 FROM region AS r
 JOIN region_closure AS rc ON rc.descendant_code = r.code AND rc.ancestor_code = $root
 WHERE r.level = $level
-  AND EXISTS (
-      SELECT 1 FROM region_closure AS v
-      WHERE v.descendant_code = r.code AND list_contains($scope_regions, v.ancestor_code)
-  )
+  AND {{scope(r.code)}}
 ORDER BY r.code

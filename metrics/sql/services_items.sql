@@ -2,18 +2,12 @@
 -- 办件 flows are summed over the window; item flags are stocks read at the window's
 -- last month and counted over the counties that carry the item. Rates are ratios of
 -- sums (NULLIF: no denominator gives no value). Optional department filter $dept.
-WITH visible_counties AS (
-    SELECT DISTINCT descendant_code AS county_code
-    FROM region_closure
-    WHERE list_contains($scope_regions, ancestor_code)
-),
-scoped AS (
+WITH scoped AS (
     SELECT f.*
     FROM service_monthly AS f
     JOIN region_closure AS rc ON rc.descendant_code = f.county_code AND rc.ancestor_code = $region
-    JOIN visible_counties AS v ON v.county_code = f.county_code
-    WHERE f.month BETWEEN $start AND $end
-      AND ($scope_all_depts OR list_contains($scope_depts, f.dept_code))
+    WHERE {{scope(f.county_code, f.dept_code)}}
+      AND f.month BETWEEN $start AND $end
       AND ($dept IS NULL OR f.dept_code = $dept)
 ),
 per_item AS (

@@ -6,9 +6,7 @@ WITH project_row AS (
            CAST(m.approved_budget AS DOUBLE) AS approved_budget, m.approved_on
     FROM v_project_milestones AS m
     WHERE m.project_id = $project
-      AND m.county_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
-      AND ($scope_all_depts OR list_contains($scope_depts, m.dept_code))
+      AND {{scope(m.county_code, m.dept_code)}}
 ),
 payments AS (
     SELECT p.project_id, p.month, p.kind, p.fund_source, CAST(p.amount_wan AS DOUBLE) AS amount_wan

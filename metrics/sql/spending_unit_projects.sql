@@ -1,22 +1,16 @@
 -- The projects of one owner unit ($unit) in $region: the year's budget and payments from
 -- January to $month_end, and payments since approval, in 万元; the gap to 序时进度
 -- ($time_progress, %) in 个百分点, worst first. Scoped like spending_units.sql.
-WITH visible_counties AS (
-    SELECT descendant_code AS county_code
-    FROM region_closure
-    WHERE list_contains($scope_regions, ancestor_code)
-    INTERSECT
-    SELECT descendant_code AS county_code
-    FROM region_closure
-    WHERE ancestor_code = $region
+WITH in_region AS (
+    SELECT descendant_code AS county_code FROM region_closure WHERE ancestor_code = $region
 ),
 projects AS (
     SELECT m.project_id, m.name, m.dept_code, m.fund_source, CAST(m.approved_budget AS DOUBLE) AS approved_budget,
            m.approved_on
     FROM v_project_milestones AS m
     WHERE m.owner_unit = $unit
-      AND m.county_code IN (SELECT county_code FROM visible_counties)
-      AND ($scope_all_depts OR list_contains($scope_depts, m.dept_code))
+      AND m.county_code IN (SELECT county_code FROM in_region)
+      AND {{scope(m.county_code, m.dept_code)}}
       AND ($dept IS NULL OR m.dept_code = $dept)
 ),
 budgets AS (

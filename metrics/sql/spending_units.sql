@@ -2,21 +2,15 @@
 -- the year's budget (建设 + 运维) against payments from January to $month_end, in 万元.
 -- Scope as in project_alerts.sql; $dept (NULL: every department) cross-filters. The gap to
 -- 序时进度 ($time_progress, %) is in 个百分点; worst first, the larger budget first among equals.
-WITH visible_counties AS (
-    SELECT descendant_code AS county_code
-    FROM region_closure
-    WHERE list_contains($scope_regions, ancestor_code)
-    INTERSECT
-    SELECT descendant_code AS county_code
-    FROM region_closure
-    WHERE ancestor_code = $region
+WITH in_region AS (
+    SELECT descendant_code AS county_code FROM region_closure WHERE ancestor_code = $region
 ),
 budgets AS (
     SELECT b.project_id, sum(b.amount_wan) AS budget_wan
     FROM budget AS b
     WHERE b.year = year($month_end)
-      AND b.county_code IN (SELECT county_code FROM visible_counties)
-      AND ($scope_all_depts OR list_contains($scope_depts, b.dept_code))
+      AND b.county_code IN (SELECT county_code FROM in_region)
+      AND {{scope(b.county_code, b.dept_code)}}
       AND ($dept IS NULL OR b.dept_code = $dept)
     GROUP BY b.project_id
 ),
@@ -24,8 +18,8 @@ payments AS (
     SELECT p.project_id, sum(p.amount_wan) AS paid_wan
     FROM payment AS p
     WHERE p.month BETWEEN date_trunc('year', $month_end) AND $month_end
-      AND p.county_code IN (SELECT county_code FROM visible_counties)
-      AND ($scope_all_depts OR list_contains($scope_depts, p.dept_code))
+      AND p.county_code IN (SELECT county_code FROM in_region)
+      AND {{scope(p.county_code, p.dept_code)}}
       AND ($dept IS NULL OR p.dept_code = $dept)
     GROUP BY p.project_id
 ),

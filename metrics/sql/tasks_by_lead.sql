@@ -5,8 +5,7 @@
 WITH visible AS (
     SELECT t.*
     FROM task AS t
-    WHERE t.region_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+    WHERE {{scope(t.region_code)}}
       AND t.region_code IN (
             SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
 ),

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -30,31 +32,56 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def running_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``python app.py`` on a free port with ``env`` over this process's environment; its base URL
+    once ``/healthz`` answers, and the process stopped after the block."""
+    port = _free_port()
+    full = {**os.environ, "COCKPIT_PORT": str(port), **env}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=full, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 90
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"服务未能启动：{log_path.read_text()}")
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=5)
+                    break
+                except OSError:
+                    if time.time() > deadline:
+                        raise RuntimeError("服务在 90 秒内未响应") from None
+                    time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def server(demo_db_path):
     """``python app.py`` on a free port against the session's demo database."""
-    port = _free_port()
     browser_account(demo_db_path)  # a province leader
-    env = {**os.environ, "COCKPIT_DB": str(demo_db_path), "COCKPIT_PORT": str(port)}
-    log = open(demo_db_path.parent / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"服务未能启动：{(demo_db_path.parent / 'server.log').read_text()}")
-        try:
-            urllib.request.urlopen(base + "/", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("服务在 90 秒内未响应")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with running_app({"COCKPIT_DB": str(demo_db_path)}, demo_db_path.parent / "server.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """Start ``python app.py`` on a module's own database (a test that publishes or writes the store
+    must not touch the shared demo): ``base = own_server(pointer, directory)``; stopped after the module.
+    No warm-up, a private boundary cache, and the operational store beside ``pointer``."""
+    with ExitStack() as stack:
+
+        def start(pointer: Path, directory: Path) -> str:
+            env = {"COCKPIT_DB": str(pointer), "COCKPIT_WARM": "0", "COCKPIT_CACHE_DIR": str(directory / "cache")}
+            with pytest.MonkeyPatch.context() as mp:
+                for name in ("COCKPIT_VIEWER_SCOPE", "COCKPIT_VIEWER_NAME", "COCKPIT_OPSTORE_URL"):
+                    mp.delenv(name, raising=False)
+                return stack.enter_context(running_app(env, directory / "server.log"))
+
+        yield start
 
 
 # login (web/auth.py): each served cockpit gets one browser account before it starts (see

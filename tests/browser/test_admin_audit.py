@@ -4,11 +4,7 @@ permission matrix. Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -19,8 +15,6 @@ from sqlalchemy import text
 from data import audit, identity, opstore
 from tests.auth_helpers import PASSWORD
 from tests.browser.conftest import (
-    REPO,
-    _free_port,
     console_errors,
     csp_violations,
     external,
@@ -33,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def admin_server(tmp_path_factory):
+def admin_server(tmp_path_factory, own_server):
     """``python app.py`` on a small demo of its own, with an admin and some history in its store."""
     directory = tmp_path_factory.mktemp("admin-browser")
     pointer = build_small_demo(directory)
@@ -49,27 +43,7 @@ def admin_server(tmp_path_factory):
         audit.record(action, actor=actor, role="leader" if actor == "nc-leader" else None, outcome=outcome,
                      target=target, region="360100", month="2026-10" if i % 2 else None, ip="10.1.2.3", url=store)
     opstore.dispose()
-    port = _free_port()
-    env = {**os.environ, "COCKPIT_DB": str(pointer), "COCKPIT_PORT": str(port), "COCKPIT_WARM": "0",
-           "COCKPIT_CACHE_DIR": str(directory / "cache")}
-    for name in ("COCKPIT_VIEWER_SCOPE", "COCKPIT_VIEWER_NAME", "COCKPIT_OPSTORE_URL"):
-        env.pop(name, None)
-    log = open(directory / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        assert proc.poll() is None, (directory / "server.log").read_text()
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=5)
-            break
-        except OSError:
-            assert time.time() < deadline, "服务在 90 秒内未响应"
-            time.sleep(0.3)
-    yield base, store
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    yield own_server(pointer, directory), store
     opstore.dispose()
 
 

@@ -3,11 +3,7 @@ confirmed and published, and the overview shows the new figure without a server 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -19,8 +15,6 @@ from data.scope import Scope
 from metrics.engine import kpi_value
 from metrics.format import fmt_value
 from tests.browser.conftest import (
-    REPO,
-    _free_port,
     browser_account,
     console_errors,
     external,
@@ -37,32 +31,12 @@ OVERVIEW = f"/?region={COUNTY}&month=2026-10&period=month"
 
 
 @pytest.fixture(scope="module")
-def data_server(tmp_path_factory):
+def data_server(tmp_path_factory, own_server):
     """``python app.py`` on its own small demo (the test publishes: the shared demo stays as it is)."""
     directory = tmp_path_factory.mktemp("data-browser")
     pointer = build_small_demo(directory)
     browser_account(pointer, role="reporter")  # the 数据管理 page is for 报送员 and 管理员
-    port = _free_port()
-    env = {**os.environ, "COCKPIT_DB": str(pointer), "COCKPIT_PORT": str(port), "COCKPIT_WARM": "0",
-           "COCKPIT_CACHE_DIR": str(directory / "cache")}
-    for name in ("COCKPIT_VIEWER_SCOPE", "COCKPIT_VIEWER_NAME", "COCKPIT_OPSTORE_URL"):
-        env.pop(name, None)
-    log = open(directory / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        assert proc.poll() is None, (directory / "server.log").read_text()
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=5)
-            break
-        except OSError:
-            assert time.time() < deadline, "服务在 90 秒内未响应"
-            time.sleep(0.3)
-    yield base, pointer
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    return own_server(pointer, directory), pointer
 
 
 @pytest.fixture

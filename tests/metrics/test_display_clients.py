@@ -174,11 +174,11 @@ def test_the_province_gap_to_time_progress_reads_30_2_on_the_card_the_wall_and_i
     from flask import Flask, g
 
     from briefing.content import briefing_content
-    from components.screen_routes import register_screen_routes
-    from components.session import system_viewer
     from data.scope import Scope
     from metrics.engine import kpi_value
     from metrics.spending_view import spending_cards
+    from web.screen_routes import register_screen_routes
+    from web.session import system_viewer
 
     scope = Scope.province("360000")
     r = kpi_value("budget_execution_rate", "360000", MONTH, "ytd", scope=scope)

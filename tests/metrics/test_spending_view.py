@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from data.db import read_sql
 from data.scope import Scope, ScopeError
 from metrics.display import kpi_display, time_progress_gap_text
 from metrics.engine import kpi_breakdown, kpi_children, kpi_value
@@ -186,10 +187,10 @@ class TestOnTheFixture:
 @pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "metrics" / "sql").glob("spending_*.sql")),
                          ids=lambda p: p.name)
 def test_every_spending_query_applies_the_viewers_scope_with_bound_parameters(path):
-    sql = path.read_text(encoding="utf-8")
+    sql = read_sql(path)  # as the app reads it: {{scope(...)}} expanded (data/scope.sql)
     assert "$scope_all_depts" in sql and "list_contains($scope_depts" in sql
     if path.name != "spending_departments.sql":
-        assert "list_contains($scope_regions, ancestor_code)" in sql
+        assert "list_contains($scope_regions, scope_rc.ancestor_code)" in sql
     assert "{" not in sql  # no formatting slots: values are bound
 
 

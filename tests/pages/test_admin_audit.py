@@ -15,13 +15,13 @@ from flask import g
 from sqlalchemy import text
 
 import app
-from components.session import viewing_as
 from data import audit, db, identity, opstore
 from pages import admin_audit as page
 from pages import admin_permissions as perm_page
 from tests.intake_demo import build_small_demo
 from tests.pages.tree import by_id, texts
 from web import admin_routes
+from web.session import viewing_as
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pyotp
 import pytest
 
 import app
-from components.session import viewer_scope, viewing_as
 from data import audit, identity
 from data.scope import Scope, ScopeError
 from tests.auth_helpers import PASSWORD, anonymous_client, csrf_of, logged_in_client, login, make_user
@@ -18,6 +17,7 @@ from tests.web.dash_requests import UPDATE, page_body
 from tests.web.forge import forecast_download_body, render, rows
 from web import jobs
 from web.auth import COOKIE
+from web.session import viewer_scope, viewing_as
 
 pytestmark = pytest.mark.usefixtures("demo_env")
 

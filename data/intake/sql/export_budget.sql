@@ -5,7 +5,5 @@ JOIN region AS r ON r.code = b.county_code
 LEFT JOIN project AS p ON p.project_id = b.project_id
 WHERE b.year = $year
   AND b.county_code IN (SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
-  AND b.county_code IN (
-        SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
-  AND ($scope_all_depts OR list_contains($scope_depts, b.dept_code))
+  AND {{scope(b.county_code, b.dept_code)}}
 ORDER BY b.county_code, b.project_id, b.fund_source, b.kind

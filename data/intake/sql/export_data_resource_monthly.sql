@@ -5,7 +5,5 @@ JOIN region AS r ON r.code = x.county_code
 LEFT JOIN department AS d ON d.code = x.dept_code
 WHERE x.month = $month
   AND x.county_code IN (SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
-  AND x.county_code IN (
-        SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
-  AND ($scope_all_depts OR list_contains($scope_depts, x.dept_code))
+  AND {{scope(x.county_code, x.dept_code)}}
 ORDER BY x.county_code, x.dept_code

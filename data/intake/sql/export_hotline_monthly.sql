@@ -5,6 +5,5 @@ FROM hotline_monthly AS h
 JOIN region AS r ON r.code = h.county_code
 WHERE h.month = $month
   AND h.county_code IN (SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
-  AND h.county_code IN (
-        SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+  AND {{scope(h.county_code)}}
 ORDER BY h.county_code, list_position(['咨询', '求助', '投诉', '举报', '建议'], h.category)

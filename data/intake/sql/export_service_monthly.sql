@@ -5,7 +5,5 @@ JOIN region AS r ON r.code = s.county_code
 LEFT JOIN service_item AS i ON i.item_code = s.item_code
 WHERE s.month = $month
   AND s.county_code IN (SELECT descendant_code FROM region_closure WHERE ancestor_code = $region)
-  AND s.county_code IN (
-        SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
-  AND ($scope_all_depts OR list_contains($scope_depts, s.dept_code))
+  AND {{scope(s.county_code, s.dept_code)}}
 ORDER BY s.county_code, s.item_code

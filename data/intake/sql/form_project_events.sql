@@ -3,9 +3,7 @@
 WITH visible AS (
     SELECT p.project_id, p.name, p.county_code
     FROM project AS p
-    WHERE p.county_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
-      AND ($scope_all_depts OR list_contains($scope_depts, p.dept_code))
+    WHERE {{scope(p.county_code, p.dept_code)}}
 )
 SELECT e.project_id, v.name AS project_name, r.name AS county_name, e.stage, s.label AS stage_label,
        strftime(e.event_date, '%Y-%m-%d') AS event_date, coalesce(e.note, '') AS note

@@ -3,8 +3,7 @@
 WITH visible AS (
     SELECT t.*
     FROM task AS t
-    WHERE t.region_code IN (
-            SELECT descendant_code FROM region_closure WHERE list_contains($scope_regions, ancestor_code))
+    WHERE {{scope(t.region_code)}}
 )
 SELECT task_id, title, lead_units, deadline_text, status, progress,
        coalesce(progress_note, '') AS progress_note, coalesce(evidence_url, '') AS evidence_url

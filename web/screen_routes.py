@@ -19,13 +19,13 @@ import orjson
 import plotly
 from flask import Flask, Response, request
 
-from components.boundaries import boundary_url
 from components.maps import view_for
-from components.session import viewer_playlist, viewer_scope
 from data.geo import geojson
 from metrics.errors import user_message
 from metrics.screen_view import ScreenInputError, screen_config, screen_data
 from web.asset_urls import fingerprint_html
+from web.boundary_routes import boundary_url
+from web.session import viewer_playlist, viewer_scope
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from datetime import date, datetime
 import pytest
 from flask import Flask, g
 
-from components.boundaries import boundary_url
-from components.screen_routes import register_screen_routes
-from components.session import system_viewer, viewer_scope
 from data import db
 from data.scope import Scope
 from metrics.screen_view import screen_data
 from tests.freshness_rows import copy_with_freshness
+from web.boundary_routes import boundary_url
+from web.screen_routes import register_screen_routes
+from web.session import system_viewer, viewer_scope
 
 pytestmark = pytest.mark.usefixtures("environment_viewer")  # viewer_scope() outside requests
 

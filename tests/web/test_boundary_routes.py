@@ -6,7 +6,7 @@ import json
 import pytest
 from flask import Flask
 
-from components.boundaries import boundary_url, register_boundary_routes
+from web.boundary_routes import boundary_url, register_boundary_routes
 
 pytestmark = pytest.mark.usefixtures("demo_env")  # the root region comes from the database
 
@@ -44,7 +44,7 @@ def test_another_provinces_boundaries_are_not_computed(client, url, monkeypatch)
     def refuse(*_a, **_k):
         raise AssertionError("computed another province's boundaries")
 
-    monkeypatch.setattr("components.boundaries.geojson", refuse)
+    monkeypatch.setattr("web.boundary_routes.geojson", refuse)
     resp = client.get(url)
     assert resp.status_code == 404 and "只提供本省（360000）的边界" in resp.get_json()["message"]
 
