@@ -167,11 +167,11 @@ def _problems(reg, month, kpis, frames, scope) -> dict:
         "red": [k for k in kpis if k["rag"] == "red"],
         "amber": [k for k in kpis if k["rag"] == "amber"],
         "lagging": _lagging(kpis, frames),
-        "alerts_total": int(len(alerts)),
+        "alerts_total": len(alerts),
         "alerts": [{"rule_name": r.rule_name, "clause": r.clause, "count": int(r.count)}
                    for r in summary.sort_values("count", ascending=False).itertuples()],
-        "units_total": int(len(units)),
-        "units_below": int(len(below)),
+        "units_total": len(units),
+        "units_below": len(below),
         "units_worst": [{"owner_unit": r.owner_unit, "region_label": r.region_label, "execution": _f(r.execution),
                          "gap": _f(r.gap)} for r in below.head(5).itertuples()],
     }

@@ -7,8 +7,8 @@ sheet titles) so nothing here reads the specs or the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 import dash_ag_grid as dag
 import pandas as pd

@@ -3,7 +3,7 @@ the radar of a region's dimensions and the bar of dimension weights. No queries 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go

@@ -6,7 +6,7 @@ rest of the URL state (the page passes it in).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go

@@ -6,7 +6,8 @@ may carry pandas categoricals, floats for DECIMAL money or datetime64 for DATE.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, TypeAlias
+from collections.abc import Iterable, Mapping
+from typing import TypeAlias
 
 import duckdb
 import pandas as pd

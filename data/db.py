@@ -16,10 +16,11 @@ import contextvars
 import os
 import re
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -259,7 +260,7 @@ def expand_includes(sql: str, where: str = "SQL") -> str:
     return sql
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_sql(path: Path) -> str:
     """The text of a ``.sql`` file, read once, with its ``{{scope(...)}}`` includes expanded."""
     return expand_includes(Path(path).read_text(encoding="utf-8"), Path(path).name)

@@ -38,11 +38,11 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from data import versions
 

@@ -38,7 +38,7 @@ class Scope:
                 raise ScopeError(f"访问范围中的地区代码无效：{code!r}")
 
     @classmethod
-    def province(cls, code: str) -> "Scope":
+    def province(cls, code: str) -> Scope:
         """A province-level viewer: the whole province, every department."""
         return cls(regions=(code,))
 

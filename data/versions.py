@@ -26,10 +26,10 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 _VERSION_FILE = re.compile(r"^v(\d{6})\.duckdb$")
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from metrics.forecast import forecast, simulate
 
-__all__ = ["ytd_rate_attainment", "ytd_sum_attainment", "level_attainment", "what_if"]
+__all__ = ["level_attainment", "what_if", "ytd_rate_attainment", "ytd_sum_attainment"]
 
 RATE_BOUNDS = (0.0, 100.0)
 

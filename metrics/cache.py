@@ -78,7 +78,7 @@ def normalise(value):
 def _follow_version(key: tuple[str, str]) -> None:
     """Empty every store when the served data changes (a request still pinned to the version
     before keeps working: its keys carry its version)."""
-    if _current and _current[-1] == key or key in _current:
+    if (_current and _current[-1] == key) or key in _current:
         return
     with _lock:
         if key in _current:

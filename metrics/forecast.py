@@ -59,14 +59,14 @@ from scipy import stats
 from metrics.cache import memo
 
 __all__ = [
-    "forecast",
-    "simulate",
     "backtest",
-    "smape",
+    "forecast",
     "mase",
     "naive2",
     "seasonal_naive",
     "seasonality_test",
+    "simulate",
+    "smape",
 ]
 
 MIN_MODEL_POINTS = 12

@@ -79,8 +79,18 @@ try:  # one BLAS thread per fit; without threadpoolctl the fits are merely slowe
 except ImportError:  # pragma: no cover
     threadpool_limits = None
 
-__all__ = ["kpi_forecast", "kpi_attainment", "kpi_shape", "Shape", "attainment_from_history",
-           "clear_cache", "memory_cache_sizes", "year_end_target", "MAX_HORIZON", "WHAT_IF_MODES"]
+__all__ = [
+    "MAX_HORIZON",
+    "WHAT_IF_MODES",
+    "Shape",
+    "attainment_from_history",
+    "clear_cache",
+    "kpi_attainment",
+    "kpi_forecast",
+    "kpi_shape",
+    "memory_cache_sizes",
+    "year_end_target",
+]
 
 MAX_HORIZON = 36
 WHAT_IF_MODES = ("ramp", "flat")

@@ -71,7 +71,7 @@ class Window:
     start: date
     end: date
 
-    def capped(self, last: date) -> "Window":
+    def capped(self, last: date) -> Window:
         return Window(self.start, min(self.end, last))
 
     @property

@@ -155,7 +155,7 @@ def refresh(con: duckdb.DuckDBPyConnection, changes=None, *, previous_data_versi
     whole = changes is None or not _valid(con, previous_data_version)
     if whole:
         con.execute(_render("results_table.sql"))
-        plan: dict[str, set[date] | None] = {fact: None for fact in cat.facts}
+        plan: dict[str, set[date] | None] = dict.fromkeys(cat.facts)
     else:
         stored = {r[0] for r in con.execute(f"SELECT DISTINCT month FROM {TABLE}").fetchall()}
         missing = set(months) - stored  # months that join the range (a new last month, a gap)

@@ -77,7 +77,7 @@ def tasks_by_lead(region: str, month, *, scope: Scope, status: str | None = None
     """Tasks per lead unit (a task led jointly counts for each unit): tasks, done, open
     (not done, not overdue) and overdue as of the end of ``month``; most tasks first."""
     df = db.query(named_sql("tasks_by_lead.sql"), _params(region, month, scope, status))
-    return df.astype({c: "int64" for c in ("tasks", "done", "overdue", "open")})
+    return df.astype(dict.fromkeys(("tasks", "done", "overdue", "open"), "int64"))
 
 
 def _choice(value: str | None) -> str | None:

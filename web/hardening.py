@@ -60,8 +60,8 @@ import re
 import secrets
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request

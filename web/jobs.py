@@ -64,9 +64,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Callable
 
 import dash
 import diskcache
@@ -74,9 +74,21 @@ from dash.background_callback.managers.diskcache_manager import _make_job_fn
 
 from data import db
 
-__all__ = ["JobsDirError", "JobManager", "CeleryJobManager", "BUSY_VIEWER", "BUSY_SERVER", "carry_into_jobs",
-           "create_job_manager", "exclusive", "jobs_dir", "ensure_private_dir", "run_job_from_stdin",
-           "set_viewer_key", "viewer_key"]
+__all__ = [
+    "BUSY_SERVER",
+    "BUSY_VIEWER",
+    "CeleryJobManager",
+    "JobManager",
+    "JobsDirError",
+    "carry_into_jobs",
+    "create_job_manager",
+    "ensure_private_dir",
+    "exclusive",
+    "jobs_dir",
+    "run_job_from_stdin",
+    "set_viewer_key",
+    "viewer_key",
+]
 
 log = logging.getLogger(__name__)
 

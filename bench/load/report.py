@@ -95,7 +95,7 @@ def throughput(events: list[Event], start: float, end: float, kind: str | None =
     """Events (of ``kind``; every request when None) started in [start, end) per second."""
     if end <= start:
         return 0.0
-    n = sum(1 for e in events if start <= e.start < end and (kind is None and e.kind != "interaction"
+    n = sum(1 for e in events if start <= e.start < end and ((kind is None and e.kind != "interaction")
                                                               or e.kind == kind))
     return n / (end - start)
 

@@ -48,7 +48,7 @@ class CodeLists:
     latest: dict[str, date | None]  # monthly table (and "calendar") → its latest month
 
     @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection) -> "CodeLists":
+    def load(cls, con: duckdb.DuckDBPyConnection) -> CodeLists:
         closure = run(con, "codes_closure")
         descendants: dict[str, set[str]] = {}
         for a, d in zip(closure["ancestor_code"], closure["descendant_code"], strict=True):
@@ -107,7 +107,7 @@ class Area:
     problems: list[str] = field(default_factory=list)
 
     @classmethod
-    def resolve(cls, lists: CodeLists, scope: Scope, region: str | None) -> "Area":
+    def resolve(cls, lists: CodeLists, scope: Scope, region: str | None) -> Area:
         roots = lists.regions.index[lists.regions["parent_code"].isna()].tolist()
         province = next((r for r in roots if set(scope.regions) & lists.below([r])), roots[0] if roots else "")
         problems = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 

@@ -43,7 +43,7 @@ class Limits:
     max_members: int = 2000
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         return cls(max_bytes=_env_int("COCKPIT_UPLOAD_MAX_MB", 50) * 2**20,
                    max_rows=_env_int("COCKPIT_UPLOAD_MAX_ROWS", 500_000))
 

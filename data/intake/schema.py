@@ -8,9 +8,9 @@ scope, numerator ≤ denominator and the uniqueness of the key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -204,7 +204,7 @@ def _data_sheet(book: _Book, sheet: Sheet, rows: list[list] | None) -> None:
                                       "不入库，仅供核对" if not col.stored else "") if x)
         ws.write_comment(0, k, note, {"x_scale": 2, "y_scale": 1.5})
         width = max(10, min(40, 2 * len(col.header) + 4))
-        if col.type == "text" and col.name in ("name", "title", "progress_note", "owner_unit") or col.name_of:
+        if (col.type == "text" and col.name in ("name", "title", "progress_note", "owner_unit")) or col.name_of:
             width = 28
         ws.set_column(k, k, width, book.formats[col.type])
         _validation(book, ws, k, col)

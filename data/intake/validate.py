@@ -10,9 +10,10 @@ stored columns, ready to insert (empty when there are errors).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, TypeAlias
+from typing import TypeAlias
 
 import duckdb
 import numpy as np
@@ -113,7 +114,7 @@ class _Uploads:
     project_regions: pd.Series
 
     @classmethod
-    def from_lists(cls, lists: CodeLists) -> "_Uploads":
+    def from_lists(cls, lists: CodeLists) -> _Uploads:
         return cls(lists.items["dept_code"], lists.items["name"], lists.projects["name"],
                    lists.projects["county_code"])
 

@@ -12,9 +12,9 @@ import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Callable, Iterator
 
 import openpyxl
 import pandas as pd
@@ -54,8 +54,8 @@ class RawSheet:
     title: str
     rows: Iterator[tuple[int, tuple]]  # (row number, values), empty rows skipped
     scan: SheetScan
-    formulas: "FormulaReader | None" = None
-    grid: "Callable[[], pd.DataFrame] | None" = None  # every cell at once (rows from 1, columns from A)
+    formulas: FormulaReader | None = None
+    grid: Callable[[], pd.DataFrame] | None = None  # every cell at once (rows from 1, columns from A)
 
 
 def check_zip(data: bytes, limits: ZipLimits) -> zipfile.ZipFile:

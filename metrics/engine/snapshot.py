@@ -66,7 +66,7 @@ class Snapshot:
     position: dict  # (kpi_id, region_code) → row of ``frame``
 
     @classmethod
-    def of(cls, frame: pd.DataFrame, kpis, regions) -> "Snapshot":
+    def of(cls, frame: pd.DataFrame, kpis, regions) -> Snapshot:
         # object columns: taking rows of Arrow-backed strings costs ~1 ms a column per slice
         frame = frame.astype({c: object for c in frame.columns
                               if frame[c].dtype != object and pd.api.types.is_string_dtype(frame[c])})
@@ -80,7 +80,7 @@ class Snapshot:
         out.attrs = dict(self.frame.attrs)
         return out
 
-    def sliced(self, regions: frozenset) -> "Snapshot":
+    def sliced(self, regions: frozenset) -> Snapshot:
         keep = self.frame["region_code"].isin(regions).to_numpy()
         frame = self.frame[keep].reset_index(drop=True)
         frame.attrs = dict(self.frame.attrs)

@@ -77,8 +77,8 @@ def test_pptx_text_fonts_and_fit(exported, which):
         assert fig in text, fig
     for slide in prs.slides:
         for shape in slide.shapes:
-            assert 0 <= shape.left and shape.left + shape.width <= prs.slide_width
-            assert 0 <= shape.top and shape.top + shape.height <= prs.slide_height
+            assert shape.left >= 0 and shape.left + shape.width <= prs.slide_width
+            assert shape.top >= 0 and shape.top + shape.height <= prs.slide_height
             frames = [shape.text_frame] if shape.has_text_frame else []
             frames += [c.text_frame for row in shape.table.rows for c in row.cells] if shape.has_table else []
             for tf in frames:

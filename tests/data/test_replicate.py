@@ -541,5 +541,5 @@ def test_a_publisher_killed_before_the_hand_over_is_handed_over_next(cluster, ph
     assert c.current().sha256 == _sha(c.store("a").version_file(latest))
     c.sync("b")
     c.serves("a", "b", version=latest, delta=9 if latest == 3 else 7)
-    assert c.registry() == {n: "已发布" for n in range(1, latest + 1)}
+    assert c.registry() == dict.fromkeys(range(1, latest + 1), "已发布")
     assert _leftovers(c) == []

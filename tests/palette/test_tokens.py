@@ -67,8 +67,8 @@ def test_the_plotly_templates_and_the_briefing_are_painted_from_the_tokens():
 
     p = load_palette()
     assert list(TEMPLATE.layout.colorway) == list(p.light.list("colorway"))
-    assert RAG_COLOURS == {"green": p.light["green"], "amber": p.light["amber"], "red": p.light["red"],
-                           None: p.light["none"]}
+    assert {"green": p.light["green"], "amber": p.light["amber"], "red": p.light["red"],
+                           None: p.light["none"]} == RAG_COLOURS
     assert list(charts.TEMPLATE.layout.colorway) == list(p.print.list("colorway"))
     assert str(slides.NAVY) == p.print["navy"][1:].upper()
 

@@ -347,7 +347,7 @@ def test_a_publish_recomputes_only_the_results_its_months_reach(store, monkeypat
     pub.discard(pub.prepare(frames, actor="测试").token)
     months = refreshed[-1]["months"]
     both = [date(2026, 11, 1), date(2026, 12, 1)]
-    assert all(months[p] == {f: both for f in results.FACT_SOURCES} for p in results.PERIODS)
+    assert all(months[p] == dict.fromkeys(results.FACT_SOURCES, both) for p in results.PERIODS)
 
 
 def test_an_upgrade_computes_the_results_of_a_file_without_them(store):
