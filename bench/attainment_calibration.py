@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import itertools  # noqa: E402
+
 from metrics.attainment import level_attainment, ytd_rate_attainment  # noqa: E402
 
 N_HIST = 42  # months of history: Jan of year 1 .. Jun of year 4
@@ -88,7 +90,7 @@ def table(pred, hit, title):
     pred, hit = np.asarray(pred), np.asarray(hit, dtype=float)
     print(f"\n{title}  (n={len(pred)}, Brier={np.mean((pred - hit) ** 2):.3f})")
     print(f"{'bucket':<12}{'n':>6}{'mean predicted':>16}{'observed freq':>15}")
-    for lo, hi in zip(BUCKETS[:-1], BUCKETS[1:], strict=True):
+    for lo, hi in itertools.pairwise(BUCKETS):
         sel = (pred >= lo) & ((pred < hi) if hi < 1 else (pred <= hi))
         if sel.sum() == 0:
             print(f"{lo:.1f}-{hi:.1f}{'':<5}{0:>6}")

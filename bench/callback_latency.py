@@ -140,7 +140,7 @@ def run(path: Path, scale: int, mode: str, rounds: int, first: dict) -> None:
             print(f"scale {scale:>2} · {mode} start · {label}: {len(seq)} callbacks")
             for kind, ts in times.items():
                 ts_ms = sorted(t * 1000 for t in ts)
-                p95 = ts_ms[min(len(ts_ms) - 1, int(round(0.95 * (len(ts_ms) - 1))))]
+                p95 = ts_ms[min(len(ts_ms) - 1, round(0.95 * (len(ts_ms) - 1)))]
                 key = (mode, rnd, kind)
                 first.setdefault(key, p95)
                 print(f"   {kind:<9} n={len(ts_ms):>3}  p50 {statistics.median(ts_ms):7.1f} ms  p95 {p95:7.1f} ms"

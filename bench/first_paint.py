@@ -211,7 +211,7 @@ def serve_mode(scale: int, out_dir: Path, nodes: int = 2, workers: int = 1) -> t
     conf = out_dir / "serve.conf"
     conf.write_text("\n".join([
         f"RUN_DIR={run_dir}", f"NGINX_PORT={ports[0]}", f"REDIS_PORT={ports[1]}", f"PG_PORT={ports[2]}",
-        f"PG_DIR={pg_dir}", f"NODES={nodes}", 'NODE_PORTS="%s"' % " ".join(map(str, ports[3:])),
+        f"PG_DIR={pg_dir}", f"NODES={nodes}", 'NODE_PORTS="{}"'.format(" ".join(map(str, ports[3:]))),
         f"GUNICORN_WORKERS={workers}", "CELERY_WORKERS=1", "DEMO_ARGS=",
     ]) + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}

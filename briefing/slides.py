@@ -66,7 +66,7 @@ def fit(lines: list[str], width, height, max_pt: float = 20, min_pt: float = 11)
     kept = list(lines)
     while kept:
         kept = kept[:-1]
-        trial = kept + ["……（其余内容详见 PDF 简报）"]
+        trial = [*kept, "……（其余内容详见 PDF 简报）"]
         est = text_height(trial, w, min_pt, min_pt * 0.4)
         if est <= h:
             return trial, min_pt, est

@@ -68,7 +68,8 @@ def create_ranking_table(index: pd.DataFrame, dims: list[dict], *, focus: str | 
              html.Td(rank_move(r["rank_change"])),
              html.Td(dcc.Link(r["region_name"], href=href(focus=code), id=f"ranking-link-{code}")),
              html.Td(fmt_value(r["score"], "分"), className="ranking-score"),
-             html.Td(fmt_points(change), className=f"ranking-change {tone}")] + heat,
+             html.Td(fmt_points(change), className=f"ranking-change {tone}"),
+             *heat],
             className="ranking-row" + (" ranking-row--focus" if code == focus else ""), id=f"ranking-row-{code}"))
     return html.Table([head, html.Tbody(rows)], className="ranking-table", id="ranking-table")
 

@@ -7,6 +7,7 @@ objects validated every property and took most of the page's render time.
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import pandas as pd
@@ -111,7 +112,7 @@ def _spread_labels(annotations: list[dict], *, near: float = 5.0, step: int = 14
         by_x.setdefault(a["x"], []).append(a)
     for group in by_x.values():
         group.sort(key=lambda a: a["y"], reverse=True)
-        for upper, lower in zip(group, group[1:], strict=False):
+        for upper, lower in itertools.pairwise(group):
             if upper["y"] - lower["y"] < near:
                 upper["yshift"] = upper.get("yshift", 0) + step // 2
                 lower["yshift"] = lower.get("yshift", 0) - step // 2

@@ -202,7 +202,7 @@ def _parse_fact(name: str, raw: dict) -> Fact:
                 detail_dims=detail)
 
 
-_KPI_FIELDS = {f for f in Kpi.__dataclass_fields__}
+_KPI_FIELDS = set(Kpi.__dataclass_fields__)
 
 
 def _parse_kpi(raw: dict, facts: dict[str, Fact]) -> Kpi:

@@ -652,7 +652,7 @@ def simulate(y, horizon: int, n_paths: int = 1000, seed: int = 0, **kw) -> np.nd
     (``bounds``, ``seasonal_period``) are passed to the model fit."""
     if n_paths < 1:
         raise ValueError("n_paths must be >= 1")
-    prep, fit, H = _fit(y, horizon, kw.get("bounds"), kw.get("seasonal_period", 12))
+    _prep, fit, H = _fit(y, horizon, kw.get("bounds"), kw.get("seasonal_period", 12))
     rng = np.random.default_rng(seed)
     var = fit.sd**2
     inc = np.sqrt(np.maximum(np.diff(np.r_[0.0, var]), 0.0))

@@ -99,7 +99,7 @@ def _regions(region, regions, scope: Scope) -> list:
             kids = [g for k in kids for g in children(k.code, scope=scope)] if base.level == "province" else kids
         if not kids:
             raise ScreenInputError(f"{base.name}没有可轮播的下级地区")
-        return [base] + kids if regions != "counties" else kids
+        return [base, *kids] if regions != "counties" else kids
     out = []
     for code in [c.strip() for c in str(regions).split(",") if c.strip()]:
         if not code.isdigit() or len(code) != 6:
@@ -255,7 +255,7 @@ def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None, today=Non
 def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
     reg = get_region(region, scope=scope)
     kpi = load_catalogue().kpi(kpi_id)
-    first, last = as_of()
+    _first, last = as_of()
     m = last if month is None else min(Month.parse(month).first_day, last)  # PeriodError (Chinese) if malformed
     month_s = m.strftime("%Y-%m")
     ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")

@@ -185,7 +185,7 @@ def trend(kpi_id: str, region: str, month, period: str, *, scope: Scope, dept: s
     """The KPI for ``region`` over the ``months`` months to ``month``: monthly for 当月,
     year-to-date for 累计; month, value, numerator, denominator, target."""
     kpi = service_kpi(kpi_id)
-    m, w = _window(month, period)
+    _m, w = _window(month, period)
     first, _ = as_of()
     start = max(add_months(w.end, 1 - months), first)
     if start > w.end:

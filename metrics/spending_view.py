@@ -301,7 +301,7 @@ def execution_forecast(region: str, month, *, scope: Scope) -> pd.DataFrame:
     selected month is not the latest reported one or the year is complete."""
     from metrics.forecasting import kpi_forecast  # heavy (statsmodels): only when asked for
 
-    first, last = as_of()
+    _first, last = as_of()
     m = parse_month(month)
     if m != last or m.month == 12:
         return pd.DataFrame(columns=["month_no", "mean", "lo80", "hi80", "lo95", "hi95"])

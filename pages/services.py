@@ -74,7 +74,7 @@ def _filters(data: ServicesPage, state: PageState) -> html.Div:
         chips.append(create_filter_chip(f"部门：{data.dept_name}{note}", state.href(dept=None),
                                         f"{PREFIX}-chip-dept"))
     hint = html.Span("点击地图下钻地区，点击部门条形图按部门筛选，点击事项查看其走势", className="services-hint")
-    return html.Div(chips + [hint], className="services-filters", id=f"{PREFIX}-filters")
+    return html.Div([*chips, hint], className="services-filters", id=f"{PREFIX}-filters")
 
 
 def _map_panel(data: ServicesPage, k) -> html.Section:

@@ -51,6 +51,8 @@ fi
 
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 python3 -m ruff check .
+# types of the domain core and the data layer (#14 §8; files and settings in pyproject.toml)
+python3 -m mypy
 
 # A private PostgreSQL cluster for this run: a fresh directory, loopback only, a free port, a
 # random password (scripts/lib/pg.sh); stopped and removed on exit. COCKPIT_TEST_PG_URL set

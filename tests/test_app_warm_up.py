@@ -63,7 +63,7 @@ def test_healthz_right_after_a_switch_names_the_new_version_and_a_warm_up_not_do
     import app
     from metrics import dashboard
 
-    gate, runs = held_warm_up
+    gate, _runs = held_warm_up
     # version 1 was warmed: the state a finished warm-up leaves
     dashboard.WARM_STATE.update(running=False, done=True, months=14, regions=111, seconds=3.0)
     app.warm_on_new_versions()

@@ -479,7 +479,7 @@ def _audit_response(principal: Principal, resp: Response) -> None:
         files = _downloads(resp)
         if files:
             pairs = _callback_params(called[1])
-            found = dict((k, v) for k, v in pairs if isinstance(v, str))
+            found = {k: v for k, v in pairs if isinstance(v, str)}
             for name, size in files:
                 audit.record("导出", actor=principal.actor, role=principal.role or principal.kind, outcome="成功",
                              target=name[:255], region=_code(found.get("region")) or principal.region_code,

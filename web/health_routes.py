@@ -17,7 +17,7 @@ def register_health_routes(server: Flask) -> None:
     @server.route("/healthz")
     def healthz():
         try:
-            first, last = as_of()
+            _first, last = as_of()
             body = {"status": "ok", "version": versions.version_number(db.db_path()),
                     "data_version": db.data_version(), "as_of": last.strftime("%Y-%m"),
                     "pid": os.getpid(), "warm": dict(WARM_STATE)}

@@ -178,7 +178,7 @@ def _code_rules(col: Column, ctx: Context):
         yield ((lambda s: s.isin(stages)),
                Rule(name, lambda rows: [f"应为 {labels} 之一，实为 {c}" for c in rows[name]], "阶段无效"))
     elif col.codes == "task":
-        tasks = set(int(t) for t in lists.tasks.index)
+        tasks = {int(t) for t in lists.tasks.index}
         yield ((lambda s: s.isin(tasks)),
                Rule(name, lambda rows: [f"任务 {c} 不存在（任务由督办部门登记）" for c in rows[name]], "任务编号无效"))
 

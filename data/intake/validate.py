@@ -259,7 +259,7 @@ class _SheetCheck:
             if len(positions):
                 problems = [Problem(sheet.title, _int(row_numbers[p]), col.header,
                                     f"{typed.at[p, col.name]} 与「{code_col.header}」{typed.at[p, col.name_of]}"
-                                    f"（{expected.iat[p]}）不符，入库以代码为准，请核实", "warning")
+                                    f"（{expected.iloc[p]}）不符，入库以代码为准，请核实", "warning")
                             for p in positions[:CAP_PER_CHECK]]
                 self._log(f"{col.name}:name", problems, len(positions), "名称与代码不符")
 

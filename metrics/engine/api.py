@@ -38,7 +38,7 @@ def kpi_value(
     kpi = load_catalogue().kpi(kpi_id)
     siblings = [r.code for r in visible_children(reg.parent_code, scope=scope)] if reg.parent_code else []
     if reg.code not in siblings:
-        siblings = [reg.code] + siblings
+        siblings = [reg.code, *siblings]
     df = compute([kpi_id], siblings, month, period, scope=scope, filters={"dept": dept, "item": item})
     if len(siblings) > 1:
         df = rank_frame(df)

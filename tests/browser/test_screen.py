@@ -1,6 +1,7 @@
 """The big screen (/screen) in Debian's Chromium: fits every wall without scrollbars or
 overlaps, stays readable, rotates, re-queries, and survives a server restart."""
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -171,7 +172,7 @@ def test_rotation_advances_on_schedule_and_the_operator_keys_work(server, wall):
     start = len(_state(wall)["turns"])
     WebDriverWait(wall, 60).until(lambda d: len(_state(d)["turns"]) >= start + 4)
     seen = _state(wall)["turns"][start - 1 if start else 0:]
-    assert all(b == (a + 1) % 12 for a, b in zip(seen, seen[1:], strict=False)), seen  # in order, none skipped
+    assert all(b == (a + 1) % 12 for a, b in itertools.pairwise(seen)), seen  # in order, none skipped
     assert _state(wall)["dwellMs"] == 2000  # one screen per dwell of 2 s: the timer the page set, not a stopwatch
     regions = ["360000"] + [f"36{n:02d}00" for n in range(1, 12)]  # 江西省, 南昌市, 景德镇市…
     # the region of the turn is drawn (read both at once: the rotation goes on meanwhile)

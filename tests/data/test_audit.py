@@ -325,7 +325,7 @@ def test_a_broken_chain_is_not_pruned(store_url, clock):
     _record_many(store_url, 3)
     clock.real()
     _sql(store_url, "UPDATE audit_log SET target = '/' WHERE seq = 2")
-    with pytest.raises(audit.AuditError, match="校验未通过，拒绝清理.*第 2 条"):
+    with pytest.raises(audit.AuditError, match=r"校验未通过，拒绝清理.*第 2 条"):
         audit.prune(date.today() - timedelta(days=200), actor="管理员", url=store_url)
     assert audit.count(url=store_url) == 3 and audit.latest_anchor(store_url) is None
 

@@ -30,13 +30,13 @@ REPO = Path(__file__).resolve().parents[2]
 MONTH = "2026-10-01"
 
 # a serving process of one node: what it reads through the data layer
-READER = r'''
+READER = rf'''
 import json
 from data import db, versions
-n = db.query("SELECT sum(applications) AS n FROM service_monthly WHERE month = CAST($m AS DATE)", {"m": "%s"})
-print(json.dumps({"version": versions.version_number(db.db_path()), "data_version": db.data_version(),
-                  "applications": int(n["n"][0])}))
-''' % MONTH
+n = db.query("SELECT sum(applications) AS n FROM service_monthly WHERE month = CAST($m AS DATE)", {{"m": "{MONTH}"}})
+print(json.dumps({{"version": versions.version_number(db.db_path()), "data_version": db.data_version(),
+                  "applications": int(n["n"][0])}}))
+'''
 
 # a publish on one node (its COCKPIT_DB in the environment): argv = frame pickle, delta, phase to die
 # right after (or "none"), "wait" to prepare first and publish when a go-file appears
@@ -518,7 +518,7 @@ def test_followers_killed_at_random_moments_serve_a_whole_version(behind):
 def test_a_publisher_killed_before_the_hand_over_is_handed_over_next(cluster, phase, then):
     c = cluster
     proc = c.publisher("a", 7, phase)
-    out, err = proc.communicate(timeout=120)
+    _out, err = proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL, err
     assert c.served("a") == 2  # in force on a from the switch on
     handed = phase == "current"
@@ -532,7 +532,7 @@ def test_a_publisher_killed_before_the_hand_over_is_handed_over_next(cluster, ph
         assert c.registry() == {1: "已发布", 2: "已放弃" if phase == "switch" else "已发布"}
         c.start("a")
     elif then == "follow":
-        assert c.sync("a") == ("已同步到 v2（数据版本 %s）" % c.current().data_version if handed
+        assert c.sync("a") == (f"已同步到 v2（数据版本 {c.current().data_version}）" if handed
                                else "已将本节点的 v2 交接到共享目录")
     else:
         assert c.publish("a", 9).version == 3

@@ -72,7 +72,7 @@ def test_the_store_is_bounded_and_forgets_the_least_recently_used(version):
 
 def test_a_new_data_version_empties_every_store(version):
     f, calls = _counting()
-    g, g_calls = _counting()
+    g, _g_calls = _counting()
     f("2025-06")
     g("2025-06")
     version["key"] = ("test.duckdb", "v2")

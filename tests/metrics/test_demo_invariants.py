@@ -114,7 +114,7 @@ def _dec(x) -> Decimal:
 
 @pytest.mark.parametrize("kpi_id, region, month, period", _cases())
 def test_the_engine_agrees_with_an_independent_recomputation(demo_db_path, kpi_id, region, month, period):
-    kind, sql = INDEPENDENT[kpi_id]
+    _kind, sql = INDEPENDENT[kpi_id]
     cat = load_catalogue()
     if period not in cat.kpi(kpi_id).periods:
         period = "ytd"

@@ -26,7 +26,7 @@ def test_a_change_is_rounded_once_and_reads_the_same_in_both_registers(change, u
 
 
 def test_the_tone_follows_the_kpis_direction_and_flat_is_neither_good_nor_bad():
-    up = dict(unit="%", name="同比", is_rate=False)
+    up = {"unit": "%", "name": "同比", "is_rate": False}
     assert change_display(18.0, higher_is_better=False, **up).tone == "bad"  # more overdue projects
     assert change_display(-12.5, higher_is_better=False, **up).tone == "good"
     assert change_display(0.04, higher_is_better=False, **up).tone == "flat"

@@ -201,7 +201,7 @@ def test_anyone_but_an_admin_is_refused_and_the_denial_recorded(history, role, d
     with viewing_as(_principal(f"user-{role}", role, "360100", dept)):
         layout = page.layout()
         assert texts(layout).endswith("无权访问：审计日志仅限管理员查看")
-        rows, count, href, error, _ = page.filter_audit("zhangsan", None, None, None)
+        rows, _count, _href, error, _ = page.filter_audit("zhangsan", None, None, None)
         assert rows == [] and error == page.DENIED
         assert page.reverify(1).children == page.DENIED
         assert "无权访问" in texts(perm_page.layout())

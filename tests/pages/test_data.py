@@ -162,12 +162,12 @@ def test_a_token_that_is_not_the_viewers_or_unknown_is_refused_in_chinese():
     version = _version()
     others = check_upload(_hotline_edit({2: {"受理量": lambda v: v + 5}}), "别人的.xlsx", scope=PROVINCE,
                           actor="另一位用户", region="360000")
-    bar, token, outcome, published = page.publish_change("upload", 1, others.prepared.token, [])
+    _bar, token, outcome, published = page.publish_change("upload", 1, others.prepared.token, [])
     assert not published and token is None and texts(outcome) == "只能发布本人校验的文件"
     assert page.cancel_change("upload", 1, others.prepared.token)[3] is not None  # nor cancel it
     assert pub.load_prepared(others.prepared.token).actor == "另一位用户"  # still theirs
     for forged in ("0" * 24, "../../etc/passwd", "x" * 200):
-        bar, token, outcome, published = page.publish_change("upload", 1, forged, ["ok"])
+        _bar, token, outcome, published = page.publish_change("upload", 1, forged, ["ok"])
         assert not published and token is None and "请重新上传并校验" in texts(outcome)
     assert _version() == version
 
@@ -193,7 +193,7 @@ def test_rows_outside_the_viewers_scope_are_problems_not_changes(monkeypatch):
 
 def test_cancel_drops_the_prepared_change():
     checked = _upload(_hotline_edit({2: {"受理量": lambda v: v + 3}}))
-    report, bar, token, outcome = page.cancel_change("upload", 1, checked.token)
+    report, bar, token, _outcome = page.cancel_change("upload", 1, checked.token)
     assert "已取消" in texts(report) and bar == page.CLOSED and token is None
     with pytest.raises(IntakeError):
         pub.load_prepared(checked.token)
@@ -298,10 +298,10 @@ def test_rollback_returns_to_a_kept_version_and_refuses_others():
     assert button.children == f"回滚至 v{current - 1}"
     assert page.rollback_question(current - 1)[0] == current - 1
     assert page.rollback_question("v1; DROP")[0] is None  # a forged button id asks nothing
-    pending, bar, outcome, history, bar_version = page.do_rollback(current - 1)
+    _pending, _bar, outcome, history, bar_version = page.do_rollback(current - 1)
     assert f"已回滚：当前数据版本 v{current - 1}（此前 v{current}）" in texts(outcome)
     assert _version() == current - 1 and f"v{current - 1}" in texts(bar_version)
-    pending, bar, outcome, *_ = page.do_rollback(99)
+    _pending, _bar, outcome, *_ = page.do_rollback(99)
     assert "版本 v99 不存在或已清理" in texts(outcome) and _version() == current - 1
     assert "请先在导入记录中选择" in texts(page.do_rollback(None)[2])
 

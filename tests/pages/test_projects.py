@@ -128,7 +128,7 @@ def test_the_gantt_shows_the_chosen_units_projects_with_planned_finish(page):
     fig = graph(tree, "projects-gantt").figure
     bars = [i for t in fig["data"] if t["type"] == "bar" for i in t["y"]]
     assert sorted(bars) == sorted(expected["project_id"])
-    marker = [t for t in fig["data"] if t["name"] == "计划完工"][0]
+    marker = next(t for t in fig["data"] if t["name"] == "计划完工")
     assert len(marker["x"]) == expected["planned_finish"].notna().sum()
     assert find_unit(tree) == unit
 

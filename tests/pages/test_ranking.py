@@ -68,7 +68,7 @@ def test_the_weights_name_their_configuration_file():
     assert sorted(fig.data[0].x) == pytest.approx([15, 15, 20, 20, 30])
     assert "权重为配置项：metrics/composite.toml" in texts(by_id(page, "ranking-weights"))
     assert fig.layout.meta["source"] == "权重为配置项：metrics/composite.toml"
-    assert "网上办件率（25%）" in [c for c in fig.data[0].customdata if "网上办件率" in c][0]
+    assert "网上办件率（25%）" in next(c for c in fig.data[0].customdata if "网上办件率" in c)
 
 
 def test_a_region_name_links_to_its_focus_keeping_the_url_state():

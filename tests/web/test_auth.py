@@ -158,10 +158,9 @@ def test_an_idle_session_sends_the_next_request_to_login(monkeypatch):
 
 
 def test_the_scope_comes_from_the_session_and_nowhere_else():
-    client, user = logged_in_client(app.server, "leader", "360102")
-    with app.server.test_request_context("/"):
-        with pytest.raises(ScopeError):  # a request nobody logged into has no scope at all
-            viewer_scope()
+    client, _user = logged_in_client(app.server, "leader", "360102")
+    with app.server.test_request_context("/"), pytest.raises(ScopeError):  # nobody logged in: no scope
+        viewer_scope()
     with viewing_as(None), pytest.raises(ScopeError):
         viewer_scope()
     # the browser cannot name another scope: headers, cookies and parameters are all ignored
@@ -173,7 +172,7 @@ def test_the_scope_comes_from_the_session_and_nowhere_else():
 
 
 def test_jobs_are_counted_per_user():
-    client, user = logged_in_client(app.server, "leader", "360100")
+    _client, user = logged_in_client(app.server, "leader", "360100")
     keys = []
     with app.server.test_request_context("/"):
         from flask import g
@@ -225,7 +224,7 @@ def wall_token():
 
 
 def test_a_device_token_opens_the_screen_with_its_playlist_and_nothing_else(wall_token):
-    token_id, token = wall_token
+    _token_id, token = wall_token
     wall = anonymous_client(app.server)
     resp = wall.get(f"/screen?device={token}")
     assert resp.status_code == 303 and resp.headers["Location"] == "/screen"  # the token leaves the URL

@@ -170,7 +170,7 @@ def test_a_leader_opens_the_analytical_pages_but_not_data_or_admin():
         else:
             assert resp.status_code == 200, path
     assert client.get("/data/export/services.xlsx?month=2026-10").status_code == 403
-    denials = [r for r in audit.search(actor=user.username, action="拒绝")]
+    denials = list(audit.search(actor=user.username, action="拒绝"))
     assert {r["target"] for r in denials} >= {"/data", "/data/export/services.xlsx"}
 
 

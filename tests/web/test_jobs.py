@@ -27,7 +27,7 @@ def test_a_directory_others_can_reach_is_refused(tmp_path, mode):
     path = tmp_path / "jobs"
     path.mkdir()
     os.chmod(path, mode)
-    with pytest.raises(jobs.JobsDirError, match="拒绝启动.*组用户或其他用户可以访问"):
+    with pytest.raises(jobs.JobsDirError, match=r"拒绝启动.*组用户或其他用户可以访问"):
         jobs.ensure_private_dir(path)
 
 
@@ -46,7 +46,7 @@ def test_a_file_planted_by_another_user_is_refused(tmp_path):
     planted = path / "cache.db"
     planted.write_bytes(b"")
     os.chown(planted, 65534, 65534)
-    with pytest.raises(jobs.JobsDirError, match="cache.db 属于其他用户"):
+    with pytest.raises(jobs.JobsDirError, match=r"cache\.db 属于其他用户"):
         jobs.ensure_private_dir(path)
 
 

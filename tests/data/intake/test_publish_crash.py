@@ -94,7 +94,7 @@ def _run(pristine, tmp_path, phase: str, delay: float | None):
         assert proc.stdout.readline().strip() == "start"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=120)
+    _out, err = proc.communicate(timeout=120)
     killed = proc.returncode == -signal.SIGKILL
     assert killed or proc.returncode == 0, err
 

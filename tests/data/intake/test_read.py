@@ -30,7 +30,7 @@ def refused(data: bytes, filename: str, **kw) -> str:
 
 
 def test_a_good_workbook_gives_canonical_columns_and_excel_row_numbers():
-    parsed = read_upload(xlsx_bytes({"热线月度统计": [HEADERS, ROW, ROW[:3] + ["求助", 5, 4, 3, 2, 1]]}), "a.xlsx")
+    parsed = read_upload(xlsx_bytes({"热线月度统计": [HEADERS, ROW, [*ROW[:3], "求助", 5, 4, 3, 2, 1]]}), "a.xlsx")
     frame = parsed.sheets["hotline_monthly"]
     assert parsed.family == "hotline"
     assert list(frame.columns) == [c.name for c in HOTLINE.columns]
@@ -141,7 +141,7 @@ def test_a_csv_in_no_known_encoding_is_refused():
 
 
 def test_csv_line_numbers_and_trailing_empty_lines():
-    data = csv_bytes([HEADERS, ROW, [""] * 9, ROW[:3] + ["求助", 1, 1, 1, 1, 1], [], [""] * 9])
+    data = csv_bytes([HEADERS, ROW, [""] * 9, [*ROW[:3], "求助", 1, 1, 1, 1, 1], [], [""] * 9])
     frame = read_upload(data, "x.csv").sheets["hotline_monthly"]
     assert list(frame.index) == [2, 4]
 
@@ -173,12 +173,12 @@ def test_missing_required_columns_are_named_by_their_header():
 
 
 def test_a_column_given_twice_is_refused():
-    data = xlsx_bytes({"热线月度统计": [HEADERS + ["受理量"], ROW + [1]]})
+    data = xlsx_bytes({"热线月度统计": [[*HEADERS, "受理量"], [*ROW, 1]]})
     assert "〔热线月度统计〕「受理量」出现了不止一次（第 E、J 列）" in refused(data, "a.xlsx")
 
 
 def test_extra_columns_are_dropped_with_a_warning():
-    parsed = read_upload(xlsx_bytes({"热线月度统计": [HEADERS + ["备注说明"], ROW + ["x"]]}), "a.xlsx")
+    parsed = read_upload(xlsx_bytes({"热线月度统计": [[*HEADERS, "备注说明"], [*ROW, "x"]]}), "a.xlsx")
     assert "备注说明" not in parsed.sheets["hotline_monthly"].columns
     assert [str(w) for w in parsed.warnings] == ["〔热线月度统计〕未识别的列「备注说明」（第 J 列）已忽略"]
 
@@ -195,7 +195,7 @@ def test_data_above_the_header_is_refused():
 
 
 def test_a_formula_without_a_cached_value_is_named_by_row_and_column():
-    data = xlsx_bytes({"热线月度统计": [HEADERS, ROW, ROW[:4] + ["=E2*2"] + ROW[5:]]})
+    data = xlsx_bytes({"热线月度统计": [HEADERS, ROW, [*ROW[:4], "=E2*2", *ROW[5:]]]})
     assert refused(data, "a.xlsx") == ("〔热线月度统计〕第 3 行「受理量」是公式但没有计算结果，"
                                        "请在 Excel 中打开并保存后再上传")
 

@@ -153,7 +153,7 @@ def test_an_export_reads_back_as_the_databases_rows(con, family, tmp_path):
 
 
 def test_a_multi_sheet_family_cannot_be_exported_as_csv(con, tmp_path):
-    with pytest.raises(ValueError, match="只能导出为 .xlsx"):
+    with pytest.raises(ValueError, match=r"只能导出为 \.xlsx"):
         write_export("services", con, month=MONTH, region=NANCHANG, scope=Scope.province(PROVINCE),
                      out=tmp_path / "a.csv")
 
