@@ -18,6 +18,7 @@ from components.page import page_notice, user_notice
 from components.shell import create_page_top
 from metrics.page_state import PageState, page_context
 from web.jobs import exclusive
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/briefing", name="简报", title="简报 · 领导驾驶舱", order=7)
@@ -25,6 +26,7 @@ dash.register_page(__name__, path="/briefing", name="简报", title="简报 · �
 TITLE = "月度简报"
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice(TITLE, "briefing")
 def layout(region: str | None = None, month: str | None = None, **_ignored):
     """The page as a pure function of its URL."""

@@ -23,6 +23,7 @@ from metrics.forecast_view import (
 )
 from metrics.forecasting import WHAT_IF_MODES
 from metrics.page_state import PageState
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/forecast", name="预测", title="预测 · 领导驾驶舱", order=6)
@@ -35,6 +36,7 @@ def _panel(title: str, body, panel_id: str, extra_class: str = "") -> html.Secti
                         className=f"panel forecast-card {extra_class}".strip(), id=panel_id)
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice("预测", "forecast")
 def layout(region: str | None = None, kpi: str = "online_handling_rate", h: str = "6", view: str | None = None,
            **_ignored):

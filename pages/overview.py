@@ -20,11 +20,13 @@ from metrics.overview_view import overview_data
 from metrics.page_state import PageState
 from metrics.regions import region_tree
 from web.boundary_routes import boundary_url
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 领导驾驶舱", order=0)
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice("一屏统览", "overview")
 def layout(region: str | None = None, month: str | None = None, period: str = "ytd",
            kpi: str = "online_handling_rate", level: str = "county", **_ignored):

@@ -18,6 +18,7 @@ from metrics.display import kpi_display_fresh
 from metrics.page_state import PageState
 from metrics.projects_view import ProjectsPage, project_detail, projects_view
 from metrics.rules import BREACH
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/projects", name="项目", title="项目 · 领导驾驶舱", order=3)
@@ -131,6 +132,7 @@ def _tier_filter(data: ProjectsPage, state: PageState) -> list:
                      className="projects-filter-chip", id="projects-tier-filter")]
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice(TITLE, "projects")
 def layout(region: str | None = None, month: str | None = None, tier: str | None = None, funnel: str | None = None,
            rule: str | None = None, unit: str | None = None, project: str | None = None, **_ignored):

@@ -15,6 +15,7 @@ from metrics.format import fmt_value
 from metrics.page_state import PageState
 from metrics.ranking_view import LEVELS, ranking_page
 from web.boundary_routes import boundary_url
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/ranking", name="考核", title="考核 · 领导驾驶舱", order=5)
@@ -24,6 +25,7 @@ NORMALISATION = {"minmax": "同组标准化：各指标最优者 100 分、最�
                  "target": "按目标值标准化：达到目标记 100 分"}
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice(TITLE, "ranking")
 def layout(region: str | None = None, month: str | None = None, level: str | None = None,
            focus: str | None = None, **_ignored):

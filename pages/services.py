@@ -24,6 +24,7 @@ from metrics.format import fmt_value
 from metrics.page_state import PageState
 from metrics.services_view import DEFAULT_KPI, FLAGS, ServicesPage, services_data
 from web.boundary_routes import boundary_url
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/services", name="政务服务", title="政务服务 · 领导驾驶舱", order=1)
@@ -38,6 +39,7 @@ def forecast_on(fc) -> bool:
     return bool(fc) and "1" in str(fc)
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice("政务服务", PREFIX)
 def layout(region: str | None = None, month: str | None = None, period: str = "ytd", kpi: str = DEFAULT_KPI,
            dept: str | None = None, item: str | None = None, fc: str | None = None, **_ignored):

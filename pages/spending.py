@@ -25,6 +25,7 @@ from metrics.display import kpi_display_fresh
 from metrics.format import fmt_value
 from metrics.page_state import PageContext, PageState, page_context
 from metrics.spending_view import SpendingPage, execution_forecast, spending_page
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/spending", name="资金", title="资金 · 领导驾驶舱", order=2)
@@ -48,6 +49,7 @@ EXEC_COLUMNS = [
 ]
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice(TITLE, "spending")
 def layout(region: str | None = None, month: str | None = None, dept: str | None = None, unit: str | None = None,
            project: str | None = None, show: str = "below", fc: str | None = None, **_ignored):

@@ -12,6 +12,7 @@ from components.tasks_views import create_lead_bar, create_status_cards, create_
 from components.theme import GRAPH_CONFIG
 from metrics.page_state import PageState
 from metrics.tasks_view import ALL, OVERDUE, STATUSES, tasks_page
+from web.page_cache import cached_page
 from web.session import viewer_scope
 
 dash.register_page(__name__, path="/tasks", name="督办", title="督办 · 领导驾驶舱", order=4)
@@ -19,6 +20,7 @@ dash.register_page(__name__, path="/tasks", name="督办", title="督办 · 领�
 TITLE = "重点任务督办"
 
 
+@cached_page  # a repeat view of the same URL, scope, version and day (web/page_cache.py)
 @page_notice(TITLE, "tasks")
 def layout(region: str | None = None, month: str | None = None, status: str | None = None,
            lead: str | None = None, task: str | None = None, **_ignored):

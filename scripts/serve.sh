@@ -348,7 +348,9 @@ start_nodes() {
       env_file=$RUN_DIR/env/node$i.gunicorn.env
       (umask 077 && { cat "$RUN_DIR/env/node$i.env"
         printf '%s\n' "COCKPIT_BIND=127.0.0.1:${NODE_PORT[i - 1]}" "COCKPIT_WORKERS=$GUNICORN_WORKERS" \
-          "COCKPIT_THREADS=$GUNICORN_THREADS" "COCKPIT_BEHIND_PROXY=1" "COCKPIT_DB_PREPARED=1"; } > "$env_file")
+          "COCKPIT_THREADS=$GUNICORN_THREADS" "COCKPIT_BEHIND_PROXY=1" "COCKPIT_DB_PREPARED=1" \
+          "COCKPIT_PAGE_CACHE=$([ "${PAGE_CACHE_SIZE:-64}" -gt 0 ] && echo 1 || echo 0)" \
+          "COCKPIT_PAGE_CACHE_SIZE=${PAGE_CACHE_SIZE:-64}"; } > "$env_file")
       launch "node$i" "$LOG_DIR/node$i.log" "$env_file" python3 -m gunicorn app:server -c gunicorn.conf.py
     fi
     if replication_available && ! is_running "node$i-follow"; then

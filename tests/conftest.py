@@ -21,6 +21,10 @@ _SESSION_PRIVATE = tempfile.mkdtemp(prefix="cockpit-test-")
 os.environ.setdefault("COCKPIT_JOBS_DIR", os.path.join(_SESSION_PRIVATE, "jobs"))
 os.environ.setdefault("COCKPIT_SECRET_KEY_FILE", os.path.join(_SESSION_PRIVATE, "cockpit.secret"))
 os.environ.setdefault("COCKPIT_SECRET_KEY", secrets.token_urlsafe(48))
+# rendered pages are not cached across a test's renders (many tests patch the engine or the clock
+# between two renders of one URL); tests/web/test_page_cache.py turns it on, and the production
+# mode's tests (tests/deploy/, through serve.sh) run with it on as deployed
+os.environ.setdefault("COCKPIT_PAGE_CACHE", "0")
 atexit.register(shutil.rmtree, _SESSION_PRIVATE, ignore_errors=True)
 
 
