@@ -13,6 +13,8 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from metrics.errors import UserError
+
 CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue.toml"
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -42,11 +44,11 @@ PERIODS = ("month", "ytd", "quarter", "year")
 PERIOD_LABELS = {"month": "当月", "ytd": "累计", "quarter": "季度", "year": "年度"}
 
 
-class CatalogueError(ValueError):
+class CatalogueError(UserError, ValueError):
     """A declaration in the catalogue is invalid."""
 
 
-class UnknownKpiError(KeyError):
+class UnknownKpiError(UserError, KeyError):
     """A KPI id that the catalogue does not declare."""
 
     def __str__(self) -> str:

@@ -18,10 +18,8 @@ Each subclass keeps the built-in base it had (``ValueError``, ``LookupError``,
     ``ServicesInputError``, ``SpendingInputError``, ``ProjectsInputError``, ``ScreenInputError``
   - ``briefing.content.BriefingError``, ``briefing.export.FormatError``
   - ``data.intake.errors.IntakeError`` (an upload that cannot be read)
-
-``metrics.catalogue``'s :class:`~metrics.catalogue.UnknownKpiError` and
-:class:`~metrics.catalogue.CatalogueError` predate the hierarchy and are listed beside it
-in :data:`USER_ERRORS` (use :func:`is_user_error`, not ``except UserError``, to include them).
+  - ``metrics.catalogue.UnknownKpiError`` (a KPI the catalogue does not declare) and
+    ``metrics.catalogue.CatalogueError`` (a declaration it refuses)
 
 A :class:`~data.scope.ScopeError` turned into a message is a denial the viewer sees; the
 functions passed to :func:`on_denial` hear of each one (the web layer records it in the audit log).
@@ -31,8 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from metrics.catalogue import CatalogueError, UnknownKpiError
-
 
 class UserError(Exception):
     """Bad input from a viewer: its ``str`` is the Chinese message, ``status`` the HTTP status."""
@@ -40,7 +36,7 @@ class UserError(Exception):
     status = 400
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UserError, UnknownKpiError, CatalogueError)
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError,)  # every input error subclasses it
 
 _denial_observers: list[Callable[[Exception], None]] = []
 
