@@ -40,6 +40,7 @@ app = dash.Dash(
     update_title=None,
     suppress_callback_exceptions=True,
     assets_path_ignore=[r"^screen$"],  # the big screen's own files, loaded only by /screen
+    assets_ignore=asset_urls.BUNDLE_IGNORE,  # the partial Plotly.js: loaded by dcc.Graph when a chart needs it
 )
 app.layout = create_shell(dash.page_container)
 asset_urls.install(app)  # Plotly.js preloaded, on-demand scripts fingerprinted (issue #13 §5)

@@ -27,7 +27,8 @@ checks each animation frame and keeps the first time 1, 2, 3 … charts were dra
 is the time the final count was reached once the page has settled (no new resource for 2 s).
 
 *Bytes*: the navigation's and every resource's ``transferSize`` (Resource Timing: headers and the
-compressed body over the wire; 0 for a file served from the cache), summed once the page has settled.
+compressed body over the wire; 0 for a file served from the cache), summed once the page has settled;
+with it, the Plotly.js file(s) the page loaded (the partial ``plotly-cockpit.min.js``, or the full one).
 Medians of ``--runs`` runs; one table.
 """
 
@@ -97,8 +98,11 @@ const slowest = res.map(r => ({url: r.name.replace(location.origin, ''), start: 
 const asked = res.map(r => [r.transferSize, new URL(r.name).pathname])
                  .filter(([size, path]) => size > 0 && /^\\/(assets|_dash-component-suites|screen)\\//.test(path))
                  .map(([size, path]) => path);
+// which Plotly.js the page loaded (the partial bundle, or the full plotly.min.js), from the server or the cache
+const plotly = [...new Set(res.map(r => new URL(r.name).pathname.split('/').pop())
+                              .filter(name => /^plotly(?!-locale)[^/]*\.js$/.test(name)))];
 return {reached: fp.reached, charts: fp.charts, resources: res.length, bytes: bytes, static_asked: asked,
-        ready: document.readyState, slowest: slowest,
+        plotly: plotly, ready: document.readyState, slowest: slowest,
         dcl: nav ? Math.round(nav.domContentLoadedEventEnd) : null, load: nav ? Math.round(nav.loadEventEnd) : null};
 """
 
@@ -185,8 +189,9 @@ def table(runs: list[dict]) -> str:
         rows.append((f"{label}: every chart drawn ({'/'.join(map(str, counts))} charts)", *_s(every),
                      f"{len(every)}", "—"))
         asked = statistics.median([len(d.get("static_asked", [])) for d in docs])
+        plotly = ", ".join(sorted({name for d in docs for name in d.get("plotly", [])})) or "none"
         rows.append((f"{label}: bytes transferred ({statistics.median([d['resources'] for d in docs]):.0f} requests, "
-                     f"{asked:.0f} static files asked of the server)",
+                     f"{asked:.0f} static files asked of the server; Plotly.js: {plotly})",
                      *_mb([d["bytes"] for d in docs]), f"{len(docs)}", "—"))
         threads = [d["main_thread"] for d in docs if d.get("main_thread")]
         if threads:

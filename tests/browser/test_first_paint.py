@@ -1,6 +1,6 @@
-"""First paint (#13 §5) in Chromium: the overview asks for Plotly.js before its first callback, names
-every script by a fingerprinted URL (a second visit asks the server for none), and the wall asks for its
-data while Plotly.js is still loading."""
+"""First paint (#13 §5) in Chromium: the overview asks for Plotly.js (the cockpit's partial bundle, never
+the full plotly.min.js) before its first callback, names every script by a fingerprinted URL (a second
+visit asks the server for none), and the wall asks for its data while Plotly.js is still loading."""
 
 import re
 
@@ -12,6 +12,8 @@ from tests.browser.conftest import _driver, console_errors
 pytestmark = pytest.mark.browser
 
 FINGERPRINT = re.compile(r"\.v[\w-]+m\d+\.")
+BUNDLE = "/assets/vendor/plotly-cockpit.min.js"
+FULL = "/_dash-component-suites/plotly/"
 RESOURCES = """return performance.getEntriesByType('resource').map(r => ({
   path: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd, transfer: r.transferSize}));"""
 DRAWN = ("return [...document.querySelectorAll('.js-plotly-plot')]"
@@ -36,17 +38,21 @@ def test_the_overview_asks_for_plotly_first_and_a_second_visit_asks_for_no_scrip
     browser.get(server + "/")
     _drawn(browser, 3)
     res = browser.execute_script(RESOURCES)
-    plotly = next(r for r in res if r["path"].startswith("/_dash-component-suites/plotly/"))
+    plotly = next(r for r in res if r["path"] == BUNDLE)
     first_callback = min(r["start"] for r in res if r["path"] == "/_dash-update-component")
     assert plotly["start"] < first_callback, "Plotly.js is preloaded, not fetched after the layout's callbacks"
-    assert len([r for r in res if r["path"].startswith("/_dash-component-suites/plotly/")]) == 1
+    assert len([r for r in res if r["path"] == BUNDLE]) == 1
+    assert [r["path"] for r in res if r["path"].startswith(FULL)] == [], "the full Plotly.js is never fetched"
+    assert browser.execute_script("return typeof Plotly.newPlot") == "function"
     suites = [r["path"] for r in res if r["path"].startswith("/_dash-component-suites/")]
     assert [p for p in suites if not FINGERPRINT.search(p)] == []
     browser.get(server + "/healthz")
     browser.get(server + "/")
     _drawn(browser, 3)
     again = browser.execute_script(RESOURCES)
-    assert [r["path"] for r in again if r["path"].startswith("/_dash-component-suites/") and r["transfer"] > 0] == []
+    assert [r["path"] for r in again if r["path"].startswith(("/_dash-component-suites/", BUNDLE))
+            and r["transfer"] > 0] == []
+    assert [r["path"] for r in again if r["path"].startswith(FULL)] == []
     assert console_errors(browser) == []
 
 
@@ -60,9 +66,8 @@ def test_the_wall_asks_for_its_data_before_plotly_has_run_and_draws_once_it_has(
         _drawn(d, 3)
         assert d.execute_script("return window.__plotlyAtFirstFetch") is False
         res = d.execute_script(RESOURCES)
-        files = [r["path"] for r in res if r["path"].startswith("/_dash-component-suites/")]
-        assert any(p.startswith("/_dash-component-suites/plotly/") for p in files)
-        assert files and [p for p in files if not FINGERPRINT.search(p)] == []
+        assert [r["path"] for r in res if r["path"] == BUNDLE] == [BUNDLE]
+        assert [r["path"] for r in res if r["path"].startswith(("/_dash-component-suites/", "/screen/"))] == []
         assert console_errors(d) == []
     finally:
         d.quit()

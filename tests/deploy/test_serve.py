@@ -208,14 +208,16 @@ def test_an_asset_lives_long_only_with_dashs_mtime_in_its_url(served, admin):
 
 def test_plotly_and_every_file_of_the_wall_come_from_nginx_precompressed_and_immutable(served, admin):
     html = _page(admin, served.url + "/")
-    plotly = re.search(r'<link rel="preload" as="script" href="(/_dash-component-suites/plotly/[^"]+)">',
-                       html).group(1)
+    # the partial Plotly.js (assets/vendor/plotly-cockpit.min.js), never the full plotly.min.js
+    preload = r'<link rel="preload" as="script" href="(/assets/vendor/plotly-cockpit\.min\.js\?m=[0-9.]+)">'
+    plotly = re.search(preload, html).group(1)
     token = served.python("from data.identity import create_device_token\n"
                           "print(create_device_token('部署测试大屏', region='360000', actor='测试')[1])").strip()
     page = requests.get(served.url + f"/screen?device={token}", timeout=60)
     assert page.status_code == 200
     files = re.findall(r'(?:src|href)="(/(?:assets|_dash-component-suites)/[^"]+)"', page.text)
     assert plotly in files and len(files) == 5  # the pages' own Plotly.js: one cached copy for both
+    assert not [url for url in files if "/plotly/" in url]
     for url in files:
         resp = requests.get(served.url + url, headers={"Accept-Encoding": "gzip"}, timeout=30)
         assert resp.status_code == 200, url

@@ -44,8 +44,17 @@ def test_the_page_preloads_plotly_and_the_graph_chunk_fingerprinted(client):
     html = _page(client)
     head = html[:html.index("</head>")]
     preloads = re.findall(r'<link rel="preload" as="script" href="([^"]+)">', head)
-    assert preloads == [asset_urls.suite_url(*asset_urls.PRELOAD[0]), asset_urls.suite_url(*asset_urls.PLOTLY_JS)]
-    assert all(re.search(r"\.v[\w-]+m\d+\.", url) for url in preloads)
+    assert preloads == [asset_urls.suite_url(*asset_urls.PRELOAD[0]), asset_urls.asset_url(asset_urls.PLOTLY_BUNDLE)]
+    assert re.search(r"\.v[\w-]+m\d+\.", preloads[0]) and re.search(r"\?m=[\d.]+$", preloads[1])
+
+
+def test_the_page_includes_neither_plotly_file_itself(client):
+    # dcc.Graph asks for Plotly.js when a chart needs it (the partial bundle, via the URL map); the full
+    # plotly.min.js is named nowhere but as the map's key
+    html = _page(client)
+    assert "plotly-cockpit.min.js" not in re.sub(r'<link rel="preload"[^>]*>', "", html).split("var urls =")[0]
+    assert not re.search(r'<script[^>]+plotly(?!-locale)', html)
+    assert html.count("package_data/plotly.min.js") == 1
 
 
 def test_every_script_loaded_on_demand_is_mapped_to_its_fingerprinted_url(client):
@@ -53,17 +62,19 @@ def test_every_script_loaded_on_demand_is_mapped_to_its_fingerprinted_url(client
     script = re.search(r"<script>\(function \(\) \{\s*var urls = (\{.*?\});", html, re.S)
     urls = json.loads(script.group(1))
     bare = "/_dash-component-suites/plotly/package_data/plotly.min.js"
-    assert urls[bare] == asset_urls.suite_url(*asset_urls.PLOTLY_JS)
+    assert urls.pop(bare) == asset_urls.asset_url(asset_urls.PLOTLY_BUNDLE)  # the partial bundle, not the full file
     assert "/_dash-component-suites/dash/dcc/async-graph.js" in urls
     assert "/_dash-component-suites/dash_ag_grid/async-community.js" in urls
     for path, fingerprinted in urls.items():
         assert check_fingerprint(fingerprinted.split("/", 3)[3]) == (path.split("/", 3)[3], True)
 
 
-def test_dash_serves_the_fingerprinted_plotly_for_a_year_and_the_csp_allows_the_inline_map(client):
-    resp = client.get(asset_urls.suite_url(*asset_urls.PLOTLY_JS))
-    assert resp.status_code == 200 and b"plotly.js v" in resp.get_data()[:200]
-    assert resp.headers["Cache-Control"] == "max-age=31536000"
+def test_dash_serves_the_plotly_bundle_and_the_csp_allows_the_inline_map(client):
+    with client.get(asset_urls.asset_url(asset_urls.PLOTLY_BUNDLE)) as resp:  # a file response: closed here
+        assert resp.status_code == 200 and b"plotly.js v" in resp.get_data()[:200]
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"  # as nginx serves it
+    with client.get("/assets/" + asset_urls.PLOTLY_BUNDLE) as bare:  # not fingerprinted: Flask's revalidation
+        assert bare.status_code == 200 and "immutable" not in bare.headers.get("Cache-Control", "")
     page = client.get("/")
     csp = page.headers["Content-Security-Policy"]
     assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
