@@ -44,9 +44,10 @@ def test_the_page_embeds_the_playlist_and_loads_only_local_scripts(client):
     assert (cfg["dwell"], cfg["refresh"], cfg["layout"]) == (3.0, 15.0, "wide")
     srcs = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert srcs and all(s.startswith("/") for s in srcs)  # nothing from a CDN
-    # the pages' own Plotly.js (one cached copy), and every file fingerprinted: nginx serves it immutable
-    plotly = re.compile(r"/_dash-component-suites/plotly/package_data/plotly\.v[\w-]+m\d+\.min\.js")
-    assert any(plotly.fullmatch(s) for s in srcs)
+    # the pages' own partial Plotly.js (one cached copy), and every file fingerprinted: nginx serves it immutable
+    plotly = re.compile(r"/assets/vendor/plotly-cockpit\.min\.js\?m=[\d.]+")
+    assert any(plotly.fullmatch(s) for s in srcs), srcs
+    assert not any("package_data/plotly" in s for s in srcs)  # never the full file
     assert all(re.search(r"\?m=[\d.]+$|\.v[\w-]+m\d+\.", s) for s in srcs), srcs
 
 
