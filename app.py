@@ -117,11 +117,11 @@ def warm_in_background() -> None:
 
 
 def _warm_new_version() -> None:
-    from metrics.dashboard import WARM_STATE
+    from metrics.warmup import mark_stale
 
     # from this request on /healthz names the new version: its warm-up is not done until it has run, and
     # the thread below may start later (or wait for a running one), so the old state must not stand
-    WARM_STATE.update(done=False, months=0, regions=0, seconds=None)
+    mark_stale()
     warm_in_background()
 
 

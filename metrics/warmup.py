@@ -19,6 +19,12 @@ from metrics.regions import as_of, region_tree, root_region
 WARM_STATE: dict = {"running": False, "done": False, "months": 0, "regions": 0, "seconds": None}
 
 
+def mark_stale() -> None:
+    """A new data version is served: its warm-up has not run yet (``running`` is left to the
+    warm-up that may still be going, which starts over when it ends)."""
+    WARM_STATE.update(done=False, months=0, regions=0, seconds=None)
+
+
 def warm_caches(scope) -> None:
     """Fill what first views read (run in a background thread at start and after a publish).
 

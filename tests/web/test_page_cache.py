@@ -12,6 +12,7 @@ from data.scope import Scope, ScopeError
 from metrics import cache
 from tests.auth_helpers import logged_in_client
 from tests.web.forge import render, rows, rows_naming
+from tests.web.test_cache_isolation import SIBLINGS, URL
 from web import page_cache
 
 CITY, COUNTY = Scope(regions=("360100",)), Scope(regions=("360102",))
@@ -77,10 +78,6 @@ def test_off_or_without_a_viewer_every_view_is_built(page):
     monkeypatch.setattr(page_cache, "viewer_scope", nobody)
     layout(region="360100")
     assert len(built) == 3
-
-
-URL = ("/", "?region=360100&month=2026-10&period=ytd&kpi=online_handling_rate")
-SIBLINGS = ("西湖区", "青云谱区", "青山湖区", "新建区", "南昌县")  # 南昌市's counties other than 东湖区
 
 
 @pytest.mark.usefixtures("demo_env")
