@@ -28,8 +28,11 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    # each worker has its own in-process caches: fill the latest month's in the background
-    from app import warm_in_background, warm_on_new_versions
+    # each worker has its own in-process caches. gunicorn calls this before the worker accepts
+    # connections: the first view a worker serves never pays its start-up costs; what can wait
+    # (the 简报 preview) is filled in the background
+    from app import warm_before_serving, warm_in_background, warm_on_new_versions
 
+    warm_before_serving()
     warm_in_background()
     warm_on_new_versions()

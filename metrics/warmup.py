@@ -25,7 +25,7 @@ def mark_stale() -> None:
     WARM_STATE.update(done=False, months=0, regions=0, seconds=None)
 
 
-def warm_caches(scope) -> None:
+def warm_caches(scope, *, every_month: bool = True) -> None:
     """Fill what first views read (run in a background thread at start and after a publish).
 
     Every month's KPI snapshot and every region's card series are read from the results the
@@ -53,7 +53,7 @@ def warm_caches(scope) -> None:
         for reg in regions:  # a city's counties are its map
             if reg.level == "city":
                 geojson(root, "county", parent_code=reg.code)
-        if not results.ready():
+        if every_month and not results.ready():
             _warm_every_month(scope, first, last, regions)
         WARM_STATE.update(months=(last.year - first.year) * 12 + last.month - first.month + 1, regions=len(regions))
         WARM_STATE["done"] = True

@@ -53,13 +53,13 @@ def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Add rank and rank_of per KPI (1 = best, by each KPI's direction; no value → no rank)."""
     cat = load_catalogue()
     df = df.copy()
-    df["rank"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
-    df["rank_of"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
-    for kpi_id, idx in df.groupby("kpi_id").groups.items():
-        values = df.loc[idx, "value"].astype(float)
-        ascending = not cat.kpi(kpi_id).higher_is_better
-        df.loc[idx, "rank"] = values.rank(method="min", ascending=ascending).astype("Int64")
-        df.loc[idx, "rank_of"] = int(values.notna().sum())
+    values = df["value"].astype(float)
+    # one grouped rank: a KPI where lower is better ranks its negated values
+    lower = df["kpi_id"].map(lambda k: not cat.kpi(k).higher_is_better).to_numpy(dtype=bool)
+    signed = values.where(~lower, -values)
+    groups = signed.groupby(df["kpi_id"], sort=False)
+    df["rank"] = groups.rank(method="min", ascending=False).astype("Int64")
+    df["rank_of"] = groups.transform("count").astype("Int64")
     return df
 
 
