@@ -9,8 +9,9 @@ small query first, as a started server has), on the overview page's render funct
 - cold: the first view of a month in a process (one process per month), and the first view of
   a further month in the same process (what each new month costs once the process has served);
   the same two with the results table ignored (computed, as before it);
-- cold after the start-up warm-up (``warm_caches``, which no longer touches any month but the
-  latest): the first view of each month;
+- cold as served: a fresh process runs the start-up warm-up before its first request
+  (``app.warm_before_serving``, from gunicorn's ``post_worker_init``; it reads what every view
+  reads once and the latest month's rows, no other month), then the first view of each month;
 - warm: the first view of each month after the warm-up also filled every month as it did before
   the results table (every month's snapshots and the province's overview of every month);
 - repeat: the second view of the same month;
@@ -121,11 +122,12 @@ def child_cold(month: str, further: str, other: str, third: str) -> dict:
 
 
 def child_warm(mode: str, *months: str) -> dict:
-    """The app's start-up warm-up (``warm_caches``), then the first and second view of each month.
+    """The start-up warm-up a served process runs before its first request
+    (``app.warm_before_serving``), then the first and second view of each month.
 
     ``mode`` ``all`` also fills what the warm-up filled before the results table (every month's
     snapshots and the province's overview of every month, every region's card series)."""
-    import app  # noqa: F401
+    import app
     from data.scope import Scope
     from metrics import dashboard
     from metrics.regions import as_of, region_tree, root_region
@@ -134,9 +136,12 @@ def child_warm(mode: str, *months: str) -> dict:
     first, last = as_of()
     scope = Scope.province(root_region())
     t = time.perf_counter()
-    dashboard.warm_caches(scope)
     if mode == "all":
+        dashboard.warm_caches(scope)
         dashboard._warm_every_month(scope, first, last, region_tree(scope=scope))
+    else:  # what a served process runs before its first request (gunicorn's post_worker_init)
+        os.environ["COCKPIT_WARM"] = "1"
+        app.warm_before_serving()
     out = {"warm_up_s": time.perf_counter() - t, "first": [], "repeat": [], "city": []}
     cities = [r.code for r in region_tree(scope=scope) if r.level == "city"]
     with viewing_as(_viewer()):
@@ -292,11 +297,11 @@ def main(argv: list[str] | None = None) -> int:
           f"累计, {KPI}")
     print(f"{'measurement':<62}{'n':>4}{'p50 ms':>10}{'p95 ms':>10}{'CPU p50':>10}{'CPU p95':>10}")
     table = [
-        ("overview page, cold: fresh process, COCKPIT_WARM=0", rows["cold"]),
+        ("overview page, cold: fresh process, COCKPIT_WARM=0 (never served)", rows["cold"]),
         ("  … a further month's first view in that process", rows["further"]),
         ("  the same two without the results table (as before)", rows["before"]),
         ("  …", rows["before_further"]),
-        ("overview page, cold: first view after the start-up warm-up", light["first"]),
+        ("overview page, cold: fresh process as served (warm-up first)", light["first"]),
         ("overview page, warm: every month warmed before (old warm-up)", warm["first"]),
         ("overview page, repeat view", rows["repeat"] + light["repeat"] + warm["repeat"]),
         ("a city's overview, first view after the start-up warm-up", light["city"]),
@@ -309,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         wall, cpu = [w for w, _ in pairs], [c for _, c in pairs]
         print(f"{label:<62}{len(pairs):>4}{statistics.median(wall):>10.1f}{_pct(wall, 0.95):>10.1f}"
               f"{statistics.median(cpu):>10.1f}{_pct(cpu, 0.95):>10.1f}")
-    print(f"{'start-up warm-up (warm_caches), s':<62}{1:>4}{light['warm_up_s']:>10.1f}")
+    print(f"{'start-up warm-up before the first request, s':<62}{1:>4}{light['warm_up_s']:>10.1f}")
     print(f"{'  … plus every month as before the results table, s':<62}{1:>4}{warm['warm_up_s']:>10.1f}")
     for label, runs in (("publish: one-month import of the services (prepare + 发布), s", publish),
                         ("publish: full rebuild (upgrade's prepare), s", [full])):
@@ -318,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(r['cpu'] for r in runs):>10.2f}"
               f"   KPI results {statistics.median(r['results'] for r in runs):.2f} s, "
               f"aggregates {statistics.median(r['aggregates'] for r in runs):.2f} s")
-    for label, cold in (("fresh process", rows["cold"]), ("after the start-up warm-up", light["first"])):
+    for label, cold in (("fresh process as served", light["first"]), ("COCKPIT_WARM=0", rows["cold"])):
         for n, what in ((0, "wall"), (1, "CPU")):
             c, w = [x[n] for x in cold], [x[n] for x in warm["first"]]
             print(f"cold ({label}) ÷ warm at p95, {what}: {_pct(c, 0.95) / _pct(w, 0.95):.2f} (goal ≤ 1.5); "

@@ -22,7 +22,8 @@ then one uncounted visit of each page) over loopback, with Debian's headless Chr
 
 *Drawn*: a ``.js-plotly-plot`` whose Plotly layout exists and whose ``.main-svg`` holds a trace
 (``.trace``); a map chart (MapLibre) counts when its map reports ``loaded()`` with a fill layer on
-its style. A script added before the page's own (DevTools ``Page.addScriptToEvaluateOnNewDocument``)
+its style; a card's sparkline (an SVG image drawn on the server, no Plotly chart) counts once it is
+decoded. A script added before the page's own (DevTools ``Page.addScriptToEvaluateOnNewDocument``)
 checks each animation frame and keeps the first time 1, 2, 3 … charts were drawn. "Every chart"
 is the time the final count was reached once the page has settled (no new resource for 2 s).
 
@@ -75,11 +76,13 @@ PROBE = """
   }
   function tick() {
     const graphs = document.querySelectorAll('.js-plotly-plot');
+    const sparks = document.querySelectorAll('img.kpi-spark');  // the cards' sparklines: SVG images
     let n = 0;
     graphs.forEach(g => { if (drawn(g)) n += 1; });
+    sparks.forEach(i => { if (i.complete && i.naturalWidth > 0) n += 1; });
     const t = performance.now();
     while (fp.reached.length < n) fp.reached.push(t);  // reached[k-1]: when k charts were first drawn
-    fp.charts = graphs.length;
+    fp.charts = graphs.length + sparks.length;
     requestAnimationFrame(tick);
   }
   requestAnimationFrame(tick);

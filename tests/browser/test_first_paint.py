@@ -16,8 +16,10 @@ BUNDLE = "/assets/vendor/plotly-cockpit.min.js"
 FULL = "/_dash-component-suites/plotly/"
 RESOURCES = """return performance.getEntriesByType('resource').map(r => ({
   path: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd, transfer: r.transferSize}));"""
+# a chart is a Plotly chart with a trace drawn, or a card's sparkline (an SVG image) once decoded
 DRAWN = ("return [...document.querySelectorAll('.js-plotly-plot')]"
-         ".filter(g => g.querySelector('.main-svg .trace')).length")
+         ".filter(g => g.querySelector('.main-svg .trace')).length"
+         " + [...document.querySelectorAll('img.kpi-spark')].filter(i => i.complete && i.naturalWidth > 0).length")
 # whether Plotly.js had run when the wall's script first asked /api/screen (before the page's own scripts)
 FETCH_PROBE = """
 window.__plotlyAtFirstFetch = null;
