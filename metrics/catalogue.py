@@ -275,5 +275,8 @@ def parse_catalogue(text: str) -> Catalogue:
 
 @lru_cache(maxsize=1)
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    """The product's catalogue, parsed once."""
-    return parse_catalogue(Path(path).read_text(encoding="utf-8"))
+    """The product's catalogue, parsed once, its ``{…_months}`` slots (names and 口径 of the
+    project-rule KPIs) filled with the thresholds of ``rules.toml`` that their counts use."""
+    from metrics.rules import load_rules, worded  # metrics.rules reads the catalogue's SQL helpers
+
+    return parse_catalogue(worded(Path(path).read_text(encoding="utf-8"), load_rules().thresholds))

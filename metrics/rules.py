@@ -8,6 +8,7 @@ file's ``rule_threshold`` row (:mod:`metrics.rule_thresholds`), as the card KPIs
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,11 +47,27 @@ class RuleConfig:
     rules: dict[str, Rule]
 
 
+_THRESHOLD_SLOT = re.compile(r"\{(\w+_months)\}")
+
+
+def worded(text: str, thresholds: dict) -> str:
+    """``text`` with each ``{…_months}`` slot replaced by the configured threshold: a name such
+    as 「试运行满{trial_months}个月待终验」 says the months its count uses (rules.toml is the one
+    place they are set). An unknown slot is a configuration error."""
+    def fill(m: re.Match) -> str:
+        if m.group(1) not in thresholds:
+            raise ValueError(f"文字中的阈值「{m.group(1)}」未在 rules.toml 的 [thresholds] 中配置：{text}")
+        return str(int(thresholds[m.group(1)]))
+
+    return _THRESHOLD_SLOT.sub(fill, text)
+
+
 @lru_cache(maxsize=4)
 def load_rules(path: Path | None = None) -> RuleConfig:
     """The rule declarations and thresholds from ``rules.toml`` (``path``: another file)."""
     raw = tomllib.loads(Path(path or RULES_PATH).read_text(encoding="utf-8"))
-    rules = {r["id"]: Rule(**r) for r in raw["rule"]}
+    thresholds = raw.get("thresholds", {})
+    rules = {r["id"]: Rule(**{**r, "name": worded(r["name"], thresholds)}) for r in raw["rule"]}
     odd = sorted(r.id for r in rules.values() if r.severity not in (BREACH, REMINDER))
     if odd:
         raise ValueError(f"预警规则的 severity 只能是「{BREACH}」或「{REMINDER}」：{odd}")

@@ -138,3 +138,34 @@ def test_the_file_holds_the_thresholds_it_was_built_with(thresholds_db):
         row = con.execute("SELECT not_started_months, trial_months, self_eval_from_months, self_eval_to_months"
                           " FROM rule_threshold").fetchall()
     assert row == [(6, 4, 6, 12)]
+
+
+def test_the_names_say_the_months_their_counts_use(thresholds_db):
+    from metrics.catalogue import load_catalogue
+
+    path, change = thresholds_db
+    try:
+        load_catalogue.cache_clear()
+        assert load_catalogue().kpi("not_started_6m").name == "批复满6个月未开工"
+        change("not_started_months", 3)
+        change("trial_months", 4)
+        load_catalogue.cache_clear()
+        cat = load_catalogue()
+        assert cat.kpi("not_started_6m").name == "批复满3个月未开工"
+        assert cat.kpi("not_started_6m").caliber == "批复满3个月仍未开工的项目数（取期末月）"
+        assert cat.kpi("acceptance_pending").name == "试运行满4个月待终验"
+        assert cat.kpi("recovered_funds").caliber.startswith("批复后满3个月未开工")
+        assert "{" not in "".join(k.name + k.caliber for k in cat.kpis.values())
+        _rebuild(path)
+        # the alert list names the rule as the card names its KPI
+        a = project_alerts("360000", "2024-08", scope=PROVINCE, rules=["not_started_6m"])
+        assert a["rule_name"].tolist() == ["批复满3个月未开工"]
+        assert rules.load_rules().rules["acceptance_pending"].name == "试运行满4个月未终验"
+    finally:
+        load_catalogue.cache_clear()
+
+
+def test_an_unknown_slot_in_a_text_is_refused():
+    with pytest.raises(ValueError, match="foo_months"):
+        rules.worded("满{foo_months}个月", {"trial_months": 6})
+    assert rules.worded("满{trial_months}个月，{x}", {"trial_months": 6}) == "满6个月，{x}"
