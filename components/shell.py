@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from metrics.page_state import PageState
 from metrics.periods import add_months
 
 PLANNED_PAGES = [("政务服务", "/services"), ("资金", "/spending"), ("项目", "/projects"),
@@ -134,7 +133,7 @@ def create_breadcrumb(lineage, search: dict, prefix: str) -> html.Nav:
         if i == len(lineage) - 1:
             items.append(html.Span(region.name, className="crumb crumb--current"))
         else:
-            href = "?" + urlencode({**search, "region": region.code})
+            href = PageState.from_args(**search).href(region=region.code)
             items.append(dcc.Link(region.name, href=href, className="crumb", id=f"{prefix}-crumb-{region.code}"))
     return html.Nav(items, className="breadcrumb", id=f"{prefix}-breadcrumb")
 
@@ -160,14 +159,7 @@ def click_to_url(clicks, search):
     value = value[0] if isinstance(value, (list, tuple)) else value
     if not isinstance(value, (str, int)):
         return no_update  # a region code or an id, nothing else goes into the URL
-    params = dict(parse_qsl(_search_text(search).lstrip("?")))
-    params[trigger["name"]] = str(value)
-    return "?" + urlencode(params)
-
-
-def _search_text(search) -> str:
-    """The location's query string ('' for anything that is not one: a malformed callback body)."""
-    return search if isinstance(search, str) else ""
+    return PageState.from_query(search).changed(**{trigger["name"]: str(value)}).query
 
 
 @callback(
@@ -192,16 +184,11 @@ def sync_url(values, ids, rendered, rendered_ids, search):
             or not isinstance(rendered, list) or not isinstance(rendered_ids, list)
             or len(rendered) != len(rendered_ids) or not all(isinstance(r, dict) for r in rendered_ids)):
         return no_update  # not what the page's controls send
-    search = _search_text(search)
     name = trigger["name"]
     value = _url_value(values[ids.index(trigger)])
     before = dict(zip([r.get("name") for r in rendered_ids], rendered, strict=True)).get(name)
-    params = dict(parse_qsl(search.lstrip("?")))
-    if value == before and params.get(name, value) == value:
+    state = PageState.from_query(search)  # anything but a string (a malformed body) is empty
+    if value == before and state.get(name, value) == value:
         return no_update  # the value the page was rendered with: a mount, not a change
-    if value:
-        params[name] = value
-    else:
-        params.pop(name, None)
-    new = "?" + urlencode(params)
+    new = state.changed(**{name: value or None}).query  # an empty value removes the parameter
     return no_update if new == search else new
