@@ -81,7 +81,9 @@ def _meta_path(store: versions.Store, token: str) -> Path:
 def _write_meta(store: versions.Store, prepared: Prepared) -> None:
     path = _meta_path(store, prepared.token)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(prepared), ensure_ascii=False, default=str), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, like the staged file
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(asdict(prepared), ensure_ascii=False, default=str))
     os.replace(tmp, path)
 
 
@@ -505,7 +507,9 @@ def recover(*, at_start: bool = True) -> list[Path]:
         published = {v["version"] for v in opstore.versions(_key(store)) if v["status"] == "已发布"}
         if live is not None:
             published.add(live)
-        removed = versions.cleanup(store, published, staged_older_than=0 if at_start else 6 * 3600)
+        # a shared staging holds the other nodes' fresh previews too: only old leftovers go then
+        fresh_start = at_start and not store.staging_is_shared
+        removed = versions.cleanup(store, published, staged_older_than=0 if fresh_start else 6 * 3600)
     if shared is not None and at_start:
         replicate.sync(store, shared, keep=KEEP_VERSIONS)
     return removed
