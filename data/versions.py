@@ -73,7 +73,13 @@ class Store:
     def ensure_dirs(self) -> None:
         # private: the analytical files (and the staged uploads) are not for other local users
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        private_dir(self.staging)
+        try:
+            private_dir(self.staging)
+        except OSError as exc:
+            if not self.staging_is_shared:
+                raise
+            raise PublishConflict(f"共享目录中的暂存目录 {self.staging} 不可用（{exc.strerror or exc}），未作任何更改；"
+                                  "请检查后重试") from exc
 
 
 def shared_staging_root() -> Path | None:
@@ -200,7 +206,7 @@ def fsync_dir(path: Path) -> None:
 @contextmanager
 def publish_lock(store: Store) -> Iterator[None]:
     """Hold the store's publish lock (an flock: released by the kernel if we die)."""
-    store.ensure_dirs()
+    store.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     with flock(store.directory / ".publish.lock"):
         yield
 
