@@ -15,6 +15,12 @@ Whoever starts it (the 数据管理 page, the CLI, a 填报 form, the demo gener
 
 A ``kill -9`` at any point leaves the pointer on the old version or the new one; what is
 left over is removed by :func:`recover` at the next start.
+
+With several nodes the staged change (file and preview) waits in the shared directory
+(``$COCKPIT_SHARED_DIR/staging/<name>/``, 0700, files 0600: :attr:`data.versions.Store.staging`),
+so a change checked on one node (or Celery worker) may be published or cancelled from any other;
+:func:`publish` then copies it into the node's versions directory when the two are on different
+file systems.
 """
 
 from __future__ import annotations

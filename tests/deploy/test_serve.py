@@ -393,6 +393,29 @@ def test_a_bad_upload_gets_the_row_and_column_messages_through_the_job(served, a
     assert answer["data-upload-token"]["data"] is None
 
 
+def test_a_change_checked_through_one_node_is_cancelled_through_the_other(served, admin, tmp_path):
+    from tests.intake_jobs import find_output, outputs_of, run_job, upload_body
+
+    raw = _hotline_edit(served, tmp_path, {(3, "受理量"): lambda v: v + 5})
+    end_id, keys = _data_page(admin, served.url)
+    checked = run_job(_poster(admin, served.node_urls[0], end_id),
+                      upload_body(find_output(keys, "data-upload-report.children", "data-upload.contents"),
+                                  _contents(raw), "热线.xlsx"), timeout=300)
+    token = checked["data-upload-token"]["data"]
+    staged = served.run_dir / "shared" / "staging" / "cockpit" / f"{token}.duckdb"
+    assert token and staged.exists()
+    key = find_output([k for k in keys if "data-upload.contents" not in k], "data-upload-report.children",
+                      "data-upload-outcome.children", "data-history.children")  # 取消
+    body = {"output": key, "outputs": outputs_of(key),
+            "inputs": [{"id": "data-upload-cancel", "property": "n_clicks", "value": 1}],
+            "state": [{"id": "data-upload-token", "property": "data", "value": token}],
+            "changedPropIds": ["data-upload-cancel.n_clicks"]}
+    resp = admin.post(served.node_urls[1] + "/_dash-update-component", json=body, timeout=60)
+    assert resp.status_code == 200, resp.text[:500]
+    assert "已取消" in json.dumps(resp.json()["response"], ensure_ascii=False)
+    assert not staged.exists()
+
+
 def test_a_leader_is_refused_at_submission_and_the_denial_is_audited(served):
     from tests.intake_jobs import find_output, publish_body
 

@@ -150,3 +150,29 @@ def test_an_intake_job_lowers_its_cpu_priority():
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "COCKPIT_INTAKE_NICE": "12"},
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["12", "12"]  # lowered once, never raised again
+
+
+def test_a_publish_job_waits_for_the_publish_lock_another_process_holds(data_env):
+    """One publish at a time: the job process takes the same lock as the CLI and the other nodes
+    (the node's flock, and with several nodes the shared one, see data.replicate)."""
+    import threading
+    import time
+
+    client, _ = logged_in_client(app.server, "reporter", "360000")
+    client.get("/data")
+    before = _version()
+    raw = _hotline({3: {"受理量": lambda v: v + 7}})
+    token = run_job(_poster(client), upload_body(_check_key(), upload_contents(raw), "热线.xlsx"))[
+        "data-upload-token"]["data"]
+    assert token
+    store = versions.store_for(db.pointer_path())
+    answer: dict = {}
+    with versions.publish_lock(store):  # as another publisher would (this process: another "node")
+        worker = threading.Thread(target=lambda: answer.update(run_job(_poster(client), publish_body(
+            find_output(_keys(), "data-upload-actions.className", "data-version.children"), token))))
+        worker.start()
+        time.sleep(15)  # the job process starts (imports: seconds), then waits for the lock
+        assert not answer and _version() == before
+    worker.join(timeout=300)
+    assert f"已发布：当前数据版本 v{before + 1}" in json.dumps(answer, ensure_ascii=False)
+    assert _version() == before + 1
