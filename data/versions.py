@@ -4,7 +4,8 @@ For ``COCKPIT_DB = data/cockpit.duckdb`` the layout is::
 
     data/cockpit.duckdb                       symlink → cockpit.versions/v000007.duckdb
     data/cockpit.versions/v000007.duckdb      one complete, checkpointed file per version
-    data/cockpit.versions/staging/<token>.*   a prepared change, not yet published
+    data/cockpit.versions/staging/<token>.*   a prepared change, not yet published (several nodes:
+                                              $COCKPIT_SHARED_DIR/staging/cockpit/, see Store.staging)
     data/cockpit.versions/.publish.lock       one publisher at a time
     data/cockpit.versions/SYNCED, .sync.lock  several nodes only: see data.replicate
 
@@ -21,6 +22,7 @@ by hard-linking it into the directory, so the switch stays one atomic rename.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -55,15 +57,53 @@ class Store:
 
     @property
     def staging(self) -> Path:
-        return self.directory / "staging"
+        """Where prepared changes (and uploads waiting to be checked) wait: beside the versions on a
+        single node; with several nodes (``$COCKPIT_SHARED_DIR``) in ``staging/<name>`` of the shared
+        directory, so that any node and any Celery worker can check, publish or cancel them."""
+        shared = shared_staging_root()
+        return shared / self.name if shared is not None else self.directory / "staging"
+
+    @property
+    def staging_is_shared(self) -> bool:
+        return shared_staging_root() is not None
 
     def version_file(self, number: int) -> Path:
         return self.directory / f"v{number:06d}.duckdb"
 
     def ensure_dirs(self) -> None:
-        # private: the analytical files are not for other local users
-        for d in (self.directory, self.staging):
-            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # private: the analytical files (and the staged uploads) are not for other local users
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            private_dir(self.staging)
+        except OSError as exc:
+            if not self.staging_is_shared:
+                raise
+            raise PublishConflict(f"共享目录中的暂存目录 {self.staging} 不可用（{exc.strerror or exc}），未作任何更改；"
+                                  "请检查后重试") from exc
+
+
+def shared_staging_root() -> Path | None:
+    """``$COCKPIT_SHARED_DIR/staging``, or None on a single node."""
+    root = os.environ.get("COCKPIT_SHARED_DIR", "").strip()
+    return Path(root).absolute() / "staging" if root else None
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and the parents it needs) with mode 0700; an existing one is made 0700 too
+    (it holds staged data: readable by its owner only)."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            pass
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
 
 
 def store_for(pointer: Path | str) -> Store:
@@ -127,7 +167,19 @@ def promote(store: Store, staged: Path, number: int) -> Path:
     if target.exists():
         raise PublishConflict(f"版本文件已存在：{target.name}")
     os.chmod(staged, 0o400)
-    os.replace(staged, target)
+    try:
+        os.replace(staged, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # the staged file is on the shared directory (another file system): copy, fsync, rename
+        tmp = store.directory / f".{target.name}.promote-{os.getpid()}"
+        shutil.copyfile(staged, tmp)
+        os.chmod(tmp, 0o400)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        staged.unlink(missing_ok=True)
     fsync_dir(store.directory)
     return target
 
@@ -154,7 +206,7 @@ def fsync_dir(path: Path) -> None:
 @contextmanager
 def publish_lock(store: Store) -> Iterator[None]:
     """Hold the store's publish lock (an flock: released by the kernel if we die)."""
-    store.ensure_dirs()
+    store.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     with flock(store.directory / ".publish.lock"):
         yield
 
@@ -185,10 +237,16 @@ def cleanup(store: Store, published: set[int], *, staged_older_than: float = 6 *
                 removed.append(f)
             elif f.name.endswith(".wal") and version_number(f.name[:-4]) is not None:
                 removed.append(f)  # a version file is never written after promotion
+            elif f.name.startswith(".v") and ".duckdb.promote-" in f.name:
+                removed.append(f)  # a copy from the shared staging cut short
     now = time.time()
     if store.staging.exists():
         for f in store.staging.iterdir():
-            if now - f.stat().st_mtime > staged_older_than:
+            try:
+                old = now - f.stat().st_mtime > staged_older_than
+            except FileNotFoundError:  # another node removed it (the staging is shared)
+                continue
+            if old and f.is_file():
                 removed.append(f)
     for f in store.pointer.parent.glob(f".{store.pointer.name}.switch-*"):
         removed.append(f)

@@ -3,15 +3,23 @@ the two 填报 forms (督办任务进展, 项目里程碑), and the import histo
 
 Every change follows the intake's one path: check (nothing written) → preview of the staged
 version → 发布 (a new database version; the other pages read it on their next request).
-Until login exists the uploader is the configured viewer (``web.session``); the
-scope and the name are derived on the server, never from callback inputs. Only the token of
-a prepared change is kept in the browser.
+The uploader is the logged-in viewer (``web.session``); the scope and the name are derived on
+the server, never from callback inputs. Only the token of a prepared change is kept in the browser.
+
+The checks (an upload, a 填报 submission) and 发布 run as background jobs (``web/jobs.py``: the
+embedded job processes of ``scripts/start.sh``, Celery's intake queue in the production mode), at
+a low CPU priority: the page polls them like the briefing export and shows 「正在校验…」/「正在发布…」,
+then the outcome. When a job is submitted the server checks that the viewer may use this page and
+moves an uploaded file into the staging directory (shared by all nodes when there are several);
+the job runs as the viewer the request carried (signed), never as anyone the browser names.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import logging
 from contextlib import contextmanager
 
 import dash
@@ -43,7 +51,10 @@ from data.intake.read import DEFAULT_LIMITS
 from data.intake.spec import load_families
 from data.scope import Scope, ScopeError
 from metrics.regions import UnknownRegionError, as_of, get_region, region_tree
+from web.jobs import INTAKE_QUEUE, exclusive, intake_nice, job_options
 from web.session import viewer_name, viewer_scope
+
+log = logging.getLogger(__name__)
 
 dash.register_page(__name__, path="/data", name="数据管理", title="数据管理 · 领导驾驶舱", order=8)
 
@@ -53,6 +64,11 @@ FORM_SOURCES = {"tasks": "data-tasks-grid", "events": "data-events-grid"}
 OPEN, CONFIRM = "data-actions data-actions--open", "data-actions data-actions--open data-actions--confirm"
 CLOSED = "data-actions"
 HISTORY_ROWS = 50
+STAGED = "staged_upload"  # what an upload's contents become once the server has staged the file
+CHECKING, PUBLISHING = "正在校验，请稍候…", "正在发布，请稍候…"
+FAILED = "处理失败：服务器内部错误，未发布任何更改。请稍后重试，或联系管理员查看日志"
+BUSY = {"已有导出在进行中，请稍候": "已有后台任务（导出、校验或发布）在进行中，请待其完成后再试",
+        "当前导出任务较多，请稍候再试": "当前后台任务较多，请稍候再试"}
 
 
 # ---------------------------------------------------------------- what the page reads
@@ -126,7 +142,9 @@ def _section(title: str, body: list, section_id: str, hint: str | None = None) -
 
 
 def _report_area(src: str) -> list:
-    return [dcc.Store(id=f"data-{src}-token"), html.Div(id=f"data-{src}-report", className="data-report"),
+    return [dcc.Store(id=f"data-{src}-token"),
+            html.Div(id=f"data-{src}-job", className="data-job-status", role="status"),
+            html.Div(id=f"data-{src}-report", className="data-report"),
             create_publish_bar(src), html.Div(id=f"data-{src}-outcome", className="data-outcome-area")]
 
 
@@ -271,7 +289,9 @@ def _drop_previous(token: str | None, actor: str) -> None:
         pass  # already gone (published, cancelled or expired)
 
 
-def _decode(contents: str) -> bytes:
+def _decode(contents) -> bytes:
+    if isinstance(contents, dict) and STAGED in contents:  # put there by _stage_upload, on the server
+        return service.take_upload(str(contents[STAGED]))
     try:
         _, payload = contents.split(",", 1)
         return base64.b64decode(payload, validate=True)
@@ -323,6 +343,80 @@ def _outputs(src: str, with_grid: bool = False) -> list:
     return out
 
 
+# ---------------------------------------------------------------- the jobs: submitted, run, answered
+
+
+def may_submit() -> None:
+    """At submission (in the request): only a viewer who may open 数据管理 starts its jobs; anyone
+    else gets 403 and an audit 拒绝 row (the login guard refuses them first; this is the job's own
+    check, whatever reaches it)."""
+    from werkzeug.exceptions import Forbidden
+
+    from data import audit
+    from web.session import current_viewer
+
+    viewer = current_viewer()
+    may = getattr(viewer, "may_open", None)
+    if viewer is not None and not getattr(viewer, "is_device", False) and may is not None and may("/data"):
+        return
+    if viewer is not None:
+        audit.record("拒绝", actor=viewer.actor, role=getattr(viewer, "role", None) or viewer.kind, outcome="拒绝",
+                     target="数据管理后台任务", detail={"reason": "角色无权访问「数据管理」"})
+    raise Forbidden("无权提交数据管理任务（校验或发布）")
+
+
+def _checked_submit(args: list) -> list:
+    may_submit()
+    return args
+
+
+def _stage_upload(args: list) -> list:
+    """The upload's file goes to the staging directory, not into the job's message (its first
+    argument becomes a reference only the server makes; anything else the browser sends is dropped)."""
+    may_submit()
+    contents = args[0]
+    args[0] = None
+    if isinstance(contents, str) and contents:
+        try:
+            args[0] = {STAGED: service.stage_upload(_decode(contents))}
+        except IntakeError:
+            args[0] = contents  # not a file: the job says so, in Chinese
+    return args
+
+
+def _safe(failed):
+    """The job's outputs whatever happens: ``failed(message)`` on an unexpected error (logged), never a 5xx."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception:  # noqa: BLE001 — said to the clerk in Chinese; the trace goes to the log
+                log.exception("数据管理后台任务失败：%s", fn.__name__)
+                return failed(FAILED)
+
+        return run
+
+    return wrap
+
+
+def _busy(message: str) -> str:
+    return BUSY.get(message, message)
+
+
+def _job(submit):
+    return job_options(queue=INTAKE_QUEUE, nice=intake_nice, submit=submit)
+
+
+def _check_failed(src: str, n: int):
+    def failed(message: str) -> tuple:
+        alert = create_alert(_busy(message), alert_id=f"data-{src}-alert")
+        return (*Checked(outcome=alert).outputs(), no_update, *([no_update] * n))
+
+    return failed
+
+
 @callback(
     *_outputs("upload"),
     Output("data-upload", "contents"),
@@ -331,8 +425,14 @@ def _outputs(src: str, with_grid: bool = False) -> list:
     State("data-upload-family", "value"),
     State("data-upload-region", "value"),
     State("data-upload-token", "data"),
+    background=True,
     prevent_initial_call=True,
+    running=[(Output("data-upload-job", "children"), CHECKING, None),
+             (Output("data-upload", "disabled"), True, False)],
 )
+@exclusive(busy=_check_failed("upload", 1))
+@_job(_stage_upload)
+@_safe(_check_failed("upload", 1))
 def on_upload(contents, filename, family, region, previous_token):
     """An uploaded file: its problems, 内容未变化, or the preview of what 发布 would change."""
     if not contents:
@@ -393,8 +493,14 @@ def submit_form(src: str, rows: list[dict] | None, previous_token: str | None) -
     Input("data-tasks-submit", "n_clicks"),
     State("data-tasks-grid", "rowData"),
     State("data-tasks-token", "data"),
+    background=True,
     prevent_initial_call=True,
+    running=[(Output("data-tasks-job", "children"), CHECKING, None),
+             (Output("data-tasks-submit", "disabled"), True, False)],
 )
+@exclusive(busy=_check_failed("tasks", 1))
+@_job(_checked_submit)
+@_safe(_check_failed("tasks", 1))
 def on_submit_tasks(n_clicks, rows, previous_token):
     """提交 of the 督办任务进展 grid."""
     if not n_clicks:
@@ -408,8 +514,14 @@ def on_submit_tasks(n_clicks, rows, previous_token):
     Input("data-events-submit", "n_clicks"),
     State("data-events-grid", "rowData"),
     State("data-events-token", "data"),
+    background=True,
     prevent_initial_call=True,
+    running=[(Output("data-events-job", "children"), CHECKING, None),
+             (Output("data-events-submit", "disabled"), True, False)],
 )
+@exclusive(busy=_check_failed("events", 1))
+@_job(_checked_submit)
+@_safe(_check_failed("events", 1))
 def on_submit_events(n_clicks, rows, previous_token):
     """提交 of the 项目里程碑 grid."""
     if not n_clicks:
@@ -494,6 +606,11 @@ def _register_actions(src: str) -> None:
     grid = FORM_SOURCES.get(src)
     extra = [Output(grid, "rowData", allow_duplicate=True)] if grid else []
 
+    def publish_failed(message: str) -> tuple:
+        # the change stays prepared (and the bar open): 发布 may be tried again
+        alert = create_alert(_busy(message), alert_id=f"data-{src}-alert")
+        return (no_update, no_update, alert, *([no_update] * (2 + len(extra))))
+
     @callback(
         Output(f"data-{src}-actions", "className", allow_duplicate=True),
         Output(f"data-{src}-token", "data", allow_duplicate=True),
@@ -504,8 +621,15 @@ def _register_actions(src: str) -> None:
         Input(f"data-{src}-publish", "n_clicks"),
         State(f"data-{src}-token", "data"),
         State(f"data-{src}-confirm", "value"),
+        background=True,
         prevent_initial_call=True,
+        running=[(Output(f"data-{src}-job", "children"), PUBLISHING, None),
+                 (Output(f"data-{src}-publish", "disabled"), True, False),
+                 (Output(f"data-{src}-cancel", "disabled"), True, False)],
     )
+    @exclusive(busy=publish_failed)
+    @_job(_checked_submit)
+    @_safe(publish_failed)
     def on_publish(n_clicks, token, confirmed):
         bar, new_token, outcome, published = publish_change(src, n_clicks, token, confirmed)
         if bar is no_update:

@@ -11,7 +11,8 @@
 # Started in this order, each on loopback: Redis (queue, results, login-throttle counters), a private
 # PostgreSQL unless OPSTORE_URL names one (the operational store), the database built, upgraded
 # and settled once on node 1, the static files for nginx, the app nodes (gunicorn + a replication
-# follower each), the Celery workers and beat, nginx last. Every process runs in its own session;
+# follower each), the Celery workers (exports; and the 数据管理 intake worker under nice) and beat,
+# nginx last. Every process runs in its own session;
 # its pid and start time are kept in RUN_DIR/pids, and only a process matching both is ever
 # signalled. start is idempotent: what already runs is left alone.
 set -euo pipefail
@@ -41,6 +42,10 @@ load_config() {
   STATIC_DIR=$RUN_DIR/static
   [[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "NODES 应为正整数：$NODES"
   [[ "$CELERY_WORKERS" =~ ^[1-9][0-9]*$ ]] || die "CELERY_WORKERS 应为正整数：$CELERY_WORKERS"
+  INTAKE_WORKERS=${INTAKE_WORKERS:-1}
+  INTAKE_NICE=${INTAKE_NICE:-10}
+  [[ "$INTAKE_WORKERS" =~ ^[1-9][0-9]*$ ]] || die "INTAKE_WORKERS 应为正整数：$INTAKE_WORKERS"
+  [[ "$INTAKE_NICE" =~ ^[0-9]+$ ]] && [ "$INTAKE_NICE" -le 19 ] || die "INTAKE_NICE 应为 0–19：$INTAKE_NICE"
   read -r -a NODE_PORT <<< "$NODE_PORTS"
   [ ${#NODE_PORT[@]} -ge "$NODES" ] || die "NODE_PORTS 只列出 ${#NODE_PORT[@]} 个端口，少于 NODES=$NODES"
   local dirs i
@@ -92,6 +97,7 @@ node_env() {
     "COCKPIT_MAX_REQUEST_MB=$MAX_REQUEST_MB" \
     "COCKPIT_UPLOAD_MAX_MB=$UPLOAD_MAX_MB" \
     "COCKPIT_JOBS_MAX=$JOBS_MAX" \
+    "COCKPIT_INTAKE_NICE=$INTAKE_NICE" \
     "COCKPIT_WARM=$WARM" \
     "COCKPIT_AUDIT_PRUNE_AFTER_DAYS=$AUDIT_PRUNE_AFTER_DAYS"
 }
@@ -232,8 +238,9 @@ install_missing() {
 
 prepare_dirs() {
   mkdir -p "$RUN_DIR" "$LOG_DIR" "$PID_DIR" "$RUN_DIR/env" "$RUN_DIR/celery" "$REDIS_DIR" "$SHARED_DIR" \
-    "$RUN_DIR/nginx/tmp"
-  chmod 0700 "$LOG_DIR" "$PID_DIR" "$RUN_DIR/env" "$RUN_DIR/celery" "$REDIS_DIR"
+    "$SHARED_DIR/staging" "$RUN_DIR/nginx/tmp"
+  # the hand-over directory holds the versions and the staged uploads and changes of 数据管理
+  chmod 0700 "$LOG_DIR" "$PID_DIR" "$RUN_DIR/env" "$RUN_DIR/celery" "$REDIS_DIR" "$SHARED_DIR" "$SHARED_DIR/staging"
   local i
   for ((i = 1; i <= NODES; i++)); do
     mkdir -p "${NODE_DIR[i]}"
@@ -370,9 +377,21 @@ start_celery() {
     say "启动 Celery worker $i（读取节点 $node 的数据）"
     offset=$(log_size "$LOG_DIR/celery-w$i.log")
     launch "celery-w$i" "$LOG_DIR/celery-w$i.log" "$RUN_DIR/env/node$node.env" \
-      python3 -m celery -A web.celery_app:celery_app worker --hostname "cockpit-w$i@%h" \
+      python3 -m celery -A web.celery_app:celery_app worker --hostname "cockpit-w$i@%h" --queues celery \
       --concurrency "$CELERY_CONCURRENCY" --loglevel INFO
     wait_log 120 "$LOG_DIR/celery-w$i.log" "$offset" " ready." || die "Celery worker $i 未能就绪，见 $LOG_DIR/celery-w$i.log"
+  done
+  # 数据管理's checks and publishes (web/jobs.py INTAKE_QUEUE): one at a time per worker, at a low CPU
+  # priority so that the results rebuild of a publish does not starve the nodes serving requests
+  for ((i = 1; i <= INTAKE_WORKERS; i++)); do
+    is_running "celery-i$i" && continue
+    node=$(node_of_worker "$i")
+    say "启动数据管理 worker $i（校验与发布，nice $INTAKE_NICE，节点 $node 的数据）"
+    offset=$(log_size "$LOG_DIR/celery-i$i.log")
+    launch "celery-i$i" "$LOG_DIR/celery-i$i.log" "$RUN_DIR/env/node$node.env" \
+      nice -n "$INTAKE_NICE" python3 -m celery -A web.celery_app:celery_app worker --hostname "cockpit-i$i@%h" \
+      --queues cockpit-intake --concurrency 1 --loglevel INFO
+    wait_log 120 "$LOG_DIR/celery-i$i.log" "$offset" " ready." || die "数据管理 worker $i 未能就绪，见 $LOG_DIR/celery-i$i.log"
   done
   if ! is_running celery-beat; then
     say "启动 Celery beat（审计日志夜间校验与清理）"
@@ -439,11 +458,11 @@ cmd_stop() {
   say "停止 nginx"
   stop_proc nginx QUIT 30
   stop_proc celery-beat TERM 15
-  for name in "$PID_DIR"/celery-w*.pid; do
+  for name in "$PID_DIR"/celery-[wi]*.pid; do
     [ -e "$name" ] || continue
     name=$(basename "$name" .pid)
     say "停止 $name"
-    stop_proc "$name" TERM 30
+    stop_proc "$name" TERM 60  # a publish under way finishes (or is settled at the next start)
   done
   for name in "$PID_DIR"/node*.pid; do
     [ -e "$name" ] || continue
@@ -489,6 +508,9 @@ cmd_status() {
   done
   for ((i = 1; i <= CELERY_WORKERS; i++)); do
     names+=("celery-w$i")
+  done
+  for ((i = 1; i <= INTAKE_WORKERS; i++)); do
+    names+=("celery-i$i")
   done
   names+=(celery-beat nginx)
   printf '%-14s %-8s %-4s %s\n' 部件 pid 状态 说明

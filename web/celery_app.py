@@ -10,6 +10,10 @@ the embedded job manager of :mod:`web.jobs`.
   briefing export there (:class:`web.jobs.CeleryJobManager`). Messages are JSON only: nothing a
   writer of the queue puts there is unpickled, except the job's carried viewer, which is signed
   with the SECRET_KEY.
+* **Queues**: the exports go to Celery's default queue (``celery``); the 数据管理 page's checks and
+  publishes to :data:`web.jobs.INTAKE_QUEUE` (``cockpit-intake``), consumed by a worker that
+  ``scripts/serve.sh`` starts under ``nice`` with a concurrency of 1 (a publish rebuilds the KPI
+  results: it must yield to the serving processes; one publish at a time is the publish lock's job).
 * **Results** (Dash keeps a callback's outputs and progress in the backend) expire after
   ``$COCKPIT_JOB_TTL`` seconds (default 3600); a job running longer than ``$COCKPIT_JOB_TIMEOUT``
   (default 600) is killed by the worker (``task_time_limit``).

@@ -34,6 +34,13 @@ read it sees every viewer's exported files. Hence:
 * **No zombies.** Each serving process reaps the children it started (a small reaper thread
   runs while it has any).
 
+**Intake jobs** (the 数据管理 page's checks of an upload or a 填报 form, and its 发布) are background
+callbacks too, marked with :func:`job_options`: they run at a low CPU priority (``os.nice``,
+``$COCKPIT_INTAKE_NICE``, default 10: the results rebuild of a publish must not starve the serving
+processes), on their own Celery queue (:data:`INTAKE_QUEUE`, whose worker ``scripts/serve.sh``
+starts under ``nice``), and a ``submit`` hook runs in the request before the job is queued (the
+permission check, and the upload moved out of the message into the shared staging directory).
+
 **The production mode** (``$COCKPIT_REDIS_URL`` set: ``scripts/serve.sh``) runs the same
 callbacks on Celery workers instead (:class:`CeleryJobManager`, over Dash's ``CeleryManager``;
 the Celery app is :mod:`web.celery_app`). What still makes sense is kept: one job per viewer and
@@ -82,9 +89,12 @@ __all__ = [
     "JobsDirError",
     "carry_into_jobs",
     "create_job_manager",
+    "INTAKE_QUEUE",
     "ensure_private_dir",
     "exclusive",
+    "job_options",
     "jobs_dir",
+    "lower_priority",
     "run_job_from_stdin",
     "set_viewer_key",
     "viewer_key",
@@ -102,6 +112,8 @@ _RESERVATION_TTL = 60  # seconds a slot may be held between the check and the st
 REPO = Path(__file__).resolve().parents[1]
 _RUNNER = "import web.jobs as j; j.run_job_from_stdin()"
 REFUSED_JOB = "0"  # the job handle of a request that started nothing (never a real pid)
+INTAKE_QUEUE = "cockpit-intake"  # the Celery queue of the 数据管理 jobs (a worker started under nice)
+DEFAULT_INTAKE_NICE = 10
 
 
 class JobsDirError(RuntimeError):
@@ -157,6 +169,61 @@ def exclusive(busy: Callable[[str], object]):
         return fn
 
     return mark
+
+
+def intake_nice() -> int:
+    """``$COCKPIT_INTAKE_NICE`` (0–19, default 10): the niceness an intake job runs at."""
+    return min(19, _env_int("COCKPIT_INTAKE_NICE", DEFAULT_INTAKE_NICE, minimum=0))
+
+
+def job_options(*, queue: str | None = None, nice: int | Callable[[], int] = 0,
+                submit: Callable[[list], list] | None = None):
+    """Mark a background callback's function (under ``@callback(...)``, like :func:`exclusive`):
+
+    * ``queue``: the Celery queue its jobs go to (the production mode; default Celery's own);
+    * ``nice``: the niceness the job runs at (an int, or a function read when the job starts);
+    * ``submit(args) -> args``: runs in the submitting request, after the slot is reserved and
+      before anything is queued or started; it may refuse (raise an ``HTTPException``: nothing
+      runs, the slot is freed) or replace arguments (e.g. a file by a reference to where it was put).
+    """
+
+    def mark(fn):
+        fn.cockpit_queue, fn.cockpit_nice, fn.cockpit_submit = queue, nice, submit
+        return fn
+
+    return mark
+
+
+def lower_priority(nice: int) -> None:
+    """Run this process (the calling thread and the threads it starts from now on, e.g. DuckDB's)
+    at niceness ``nice`` or lower priority; a raise is never attempted."""
+    if nice <= 0:
+        return
+    try:
+        now = os.nice(0)
+        if now < nice:
+            os.nice(nice - now)
+    except OSError:
+        log.warning("无法降低后台任务的 CPU 优先级（nice %s）", nice)
+
+
+def _prioritised(fn: Callable) -> Callable:
+    """``fn`` run at its marked niceness (see :func:`job_options`)."""
+    nice = getattr(fn, "cockpit_nice", 0)
+    if not nice:
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        lower_priority(nice() if callable(nice) else int(nice))
+        return fn(*args, **kwargs)
+
+    return run
+
+
+def _submitted(job_fn, args):
+    submit = getattr(job_fn, "cockpit_submit", None)
+    return submit(list(args)) if submit is not None else args
 
 
 # ------------------------------------------------------------------ the private directory
@@ -266,8 +333,9 @@ class JobManager(dash.DiskcacheManager):
         return f"{super().build_cache_key(fn, args, cache_args_to_ignore, triggered)}-{secrets.token_hex(8)}"
 
     def make_job_fn(self, fn, progress, key=None):
-        job_fn = _make_job_fn(fn, _Expiring(self.handle, self.ttl), progress)
+        job_fn = _make_job_fn(_prioritised(fn), _Expiring(self.handle, self.ttl), progress)
         job_fn.cockpit_busy = getattr(fn, "cockpit_busy", None)
+        job_fn.cockpit_submit = getattr(fn, "cockpit_submit", None)
         self._job_keys[id(job_fn)] = key
         return job_fn
 
@@ -281,6 +349,7 @@ class JobManager(dash.DiskcacheManager):
             log.info("后台任务未启动（%s）：%s", viewer, refusal)
             return REFUSED_JOB
         try:
+            args = _submitted(job_fn, args)
             payload = pickle.dumps({"callback": self._job_keys[id(job_fn)], "key": key,
                                     "progress_key": self._make_progress_key(key), "args": args,
                                     "context": dict(context),
@@ -534,6 +603,7 @@ class CeleryJobManager(dash.CeleryManager):
                  per_viewer: int = 1, timeout: int = DEFAULT_TIMEOUT):
         self.ttl, self.max_running, self.per_viewer, self.timeout = ttl, max_running, per_viewer, timeout
         self._busy: dict[str, Callable | None] = {}  # task name → the callback's busy outputs
+        self._options: dict[str, tuple[str | None, Callable | None]] = {}  # task name → (queue, submit)
         super().__init__(celery_app)
 
     @property
@@ -550,7 +620,9 @@ class CeleryJobManager(dash.CeleryManager):
         from dash.background_callback.managers.celery_manager import _make_job_fn as _celery_job_fn
 
         self._busy[f"background_callback_{key}"] = getattr(fn, "cockpit_busy", None)
-        return _celery_job_fn(_carrying(fn), self.handle, progress, key)
+        self._options[f"background_callback_{key}"] = (getattr(fn, "cockpit_queue", None),
+                                                        getattr(fn, "cockpit_submit", None))
+        return _celery_job_fn(_carrying(_prioritised(fn)), self.handle, progress, key)
 
     def call_job_fn(self, key, job_fn, args, context):
         from plotly.utils import PlotlyJSONEncoder
@@ -566,8 +638,12 @@ class CeleryJobManager(dash.CeleryManager):
             return REFUSED_JOB
         message = {k: v for k, v in dict(context).items() if k not in _NOT_FOR_THE_QUEUE}
         message[_CARRIED] = _seal({name: capture() for name, (capture, _) in _carriers.items()})
+        queue, submit = self._options.get(job_fn.name, (None, None))
         try:
-            job_fn.apply_async(args=(key, self._make_progress_key(key), args, message), task_id=task_id)
+            if submit is not None:
+                args = submit(list(args))
+            routing = {"queue": queue} if queue else {}
+            job_fn.apply_async(args=(key, self._make_progress_key(key), args, message), task_id=task_id, **routing)
         except BaseException:
             self._release(task_id)
             raise

@@ -15,6 +15,12 @@ Whoever starts it (the 数据管理 page, the CLI, a 填报 form, the demo gener
 
 A ``kill -9`` at any point leaves the pointer on the old version or the new one; what is
 left over is removed by :func:`recover` at the next start.
+
+With several nodes the staged change (file and preview) waits in the shared directory
+(``$COCKPIT_SHARED_DIR/staging/<name>/``, 0700, files 0600: :attr:`data.versions.Store.staging`),
+so a change checked on one node (or Celery worker) may be published or cancelled from any other;
+:func:`publish` then copies it into the node's versions directory when the two are on different
+file systems.
 """
 
 from __future__ import annotations
@@ -81,7 +87,9 @@ def _meta_path(store: versions.Store, token: str) -> Path:
 def _write_meta(store: versions.Store, prepared: Prepared) -> None:
     path = _meta_path(store, prepared.token)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(prepared), ensure_ascii=False, default=str), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, like the staged file
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(asdict(prepared), ensure_ascii=False, default=str))
     os.replace(tmp, path)
 
 
@@ -505,7 +513,9 @@ def recover(*, at_start: bool = True) -> list[Path]:
         published = {v["version"] for v in opstore.versions(_key(store)) if v["status"] == "已发布"}
         if live is not None:
             published.add(live)
-        removed = versions.cleanup(store, published, staged_older_than=0 if at_start else 6 * 3600)
+        # a shared staging holds the other nodes' fresh previews too: only old leftovers go then
+        fresh_start = at_start and not store.staging_is_shared
+        removed = versions.cleanup(store, published, staged_older_than=0 if fresh_start else 6 * 3600)
     if shared is not None and at_start:
         replicate.sync(store, shared, keep=KEEP_VERSIONS)
     return removed

@@ -8,6 +8,8 @@ is rejected, found unchanged, published or abandoned.
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +22,8 @@ from data.intake.errors import IntakeError, Problem
 from data.scope import Scope
 
 UNCHANGED = "内容未变化，未发布新版本"
+UPLOAD_SUFFIX = ".upload"
+UPLOAD_GONE = "上传的文件已过期或已处理，请重新选择文件"
 
 
 @dataclass
@@ -109,6 +113,35 @@ def confirm_and_publish(token: str, *, actor: str, warnings_confirmed: bool) -> 
     if prepared.warnings and not warnings_confirmed:
         raise IntakeError(f"有 {len(prepared.warnings)} 条提示需要核实：请确认后再发布")
     return pub.publish(prepared, actor=actor)
+
+
+def stage_upload(data: bytes) -> str:
+    """Keep an uploaded file until its check job reads it: in the staging directory (shared by every
+    node and Celery worker when there are several, ``data.versions.Store.staging``), mode 0600.
+    Returns its reference (random; :func:`take_upload` reads the file once)."""
+    store = versions.store_for(db.pointer_path())
+    store.ensure_dirs()
+    ref = secrets.token_hex(16)
+    fd = os.open(store.staging / f"{ref}{UPLOAD_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())  # another node's worker may read it next
+    return ref
+
+
+def take_upload(ref: str) -> bytes:
+    """The file :func:`stage_upload` kept (removed as it is read); an unknown reference is a Chinese
+    error. Files nobody took are removed with the old staged changes (``data.versions.cleanup``)."""
+    if not (isinstance(ref, str) and len(ref) == 32 and ref.isalnum()):
+        raise IntakeError(UPLOAD_GONE)
+    path = versions.store_for(db.pointer_path()).staging / f"{ref}{UPLOAD_SUFFIX}"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise IntakeError(UPLOAD_GONE) from exc
+    path.unlink(missing_ok=True)
+    return data
 
 
 class current_version:  # noqa: N801 — used as a context manager, like open()

@@ -1,7 +1,7 @@
 """The production mode, short version of the two-node run: ``bash scripts/serve.sh`` starts Redis,
-PostgreSQL, two gunicorn nodes with their replication followers, two Celery workers, beat and
-nginx on free loopback ports in a temporary run directory, on a small demo database; the tests
-talk to it over HTTP as a browser and a clerk would, and the last one stops it all.
+PostgreSQL, two gunicorn nodes with their replication followers, two Celery workers (and the
+数据管理 intake worker), beat and nginx on free loopback ports in a temporary run directory, on a
+small demo database; the tests talk to it over HTTP as a browser and a clerk would, and the last one stops it all.
 
 Starting takes a few minutes on two cores (the demo build, the static files' brotli, the nodes'
 imports): one start serves the whole module."""
@@ -295,6 +295,142 @@ def test_the_briefing_export_runs_on_a_celery_worker_and_returns_the_file(served
     assert re.search(rf"Task background_callback_\w+\[{task_id}\] succeeded", logs), task_id
 
 
+# ------------------------------------------------------------------ 数据管理: checked and published as jobs
+
+
+def _poster(session: requests.Session, url: str, end_id: str):
+    def post(params: dict, body: dict) -> tuple[int, dict | None]:
+        resp = session.post(url + "/_dash-update-component", json=body, params={"endId": end_id, **params},
+                            timeout=60)
+        try:
+            return resp.status_code, resp.json()
+        except ValueError:
+            return resp.status_code, None
+
+    return post
+
+
+def _data_page(session: requests.Session, url: str) -> tuple[str, list[str]]:
+    html = _page(session, url + "/data")
+    end_id = json.loads(html.split('id="_dash-config" type="application/json">')[1].split("</script>")[0])["end_id"]
+    return end_id, [d["output"] for d in session.get(url + "/_dash-dependencies", timeout=30).json()]
+
+
+def _hotline_edit(s: Served, tmp: Path, changes: dict[tuple[int, str], object]) -> bytes:
+    """The published 2026-10 12345 month as exported, with cells changed: (row, header) → value."""
+    exported = tmp / "hotline-2026-10-edit.xlsx"
+    done = subprocess.run([sys.executable, "-m", "data.intake", "export", "hotline", "--month", "2026-10",
+                           "--out", str(exported)], cwd=REPO, env=s.env(1), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    book = load_workbook(exported)
+    sheet = book["热线月度统计"]
+    cols = {cell.value: cell.column for cell in sheet[1] if cell.value}
+    for (row, header), value in changes.items():
+        old = sheet.cell(row, cols[header]).value
+        sheet.cell(row, cols[header]).value = value(old) if callable(value) else value
+    book.save(exported)
+    return exported.read_bytes()
+
+
+def _contents(raw: bytes) -> str:
+    return "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64," + \
+        base64.b64encode(raw).decode("ascii")
+
+
+def _intake_log(s: Served) -> str:
+    return "".join(p.read_text() for p in (s.run_dir / "logs").glob("celery-i*.log"))
+
+
+def test_an_upload_checked_on_one_node_is_published_from_the_other_by_the_intake_worker(served, admin, tmp_path):
+    from tests.intake_jobs import find_output, publish_body, run_job, upload_body
+
+    raw = _hotline_edit(served, tmp_path, {(2, "受理量"): lambda v: v + 100})
+    before = [requests.get(u + "/healthz", timeout=30).json()["version"] for u in served.node_urls]
+    end_id, keys = _data_page(admin, served.url)
+    # the check on node 1, 发布 on node 2: nothing ties a clerk to a node (no stickiness in nginx)
+    node1, node2 = (_poster(admin, u, end_id) for u in served.node_urls)
+    checked = run_job(node1, upload_body(find_output(keys, "data-upload-report.children", "data-upload.contents"),
+                                         _contents(raw), "热线2026年10月.xlsx"), timeout=300)
+    token = checked["data-upload-token"]["data"]
+    assert token, json.dumps(checked, ensure_ascii=False)[:2000]
+    staging = served.run_dir / "shared" / "staging"
+    assert (staging / "cockpit" / f"{token}.duckdb").exists()  # on the shared directory, private
+    assert oct((staging / "cockpit" / f"{token}.duckdb").stat().st_mode & 0o777) == "0o600"
+    assert oct(staging.stat().st_mode & 0o777) == "0o700" and oct((staging / "cockpit").stat().st_mode & 0o777) == \
+        "0o700"
+    done = run_job(node2, publish_body(find_output(keys, "data-upload-actions.className", "data-version.children"),
+                                       token), timeout=300)
+    text = json.dumps(done, ensure_ascii=False)
+    assert f"已发布：当前数据版本 v{before[0] + 1}" in text, text[:2000]
+    deadline, seen = time.time() + 30, []
+    while time.time() < deadline:
+        seen = [requests.get(u + "/healthz", timeout=30).json()["version"] for u in served.node_urls]
+        if seen == [before[0] + 1] * 2:
+            break
+        time.sleep(0.3)
+    assert seen == [before[0] + 1] * 2
+    # both jobs ran on the intake worker (under nice), none on the export workers
+    log = _intake_log(served)
+    assert len(re.findall(r"Task background_callback_\w+\[[\w-]+\] succeeded", log)) >= 2, log[-3000:]
+    pid = int((served.run_dir / "pids" / "celery-i1.pid").read_text().split()[0])
+    assert psutil.Process(pid).nice() == 10
+    # audited as today: the publish by the clerk the server knows
+    rows = served.python("from data import audit; import json; "
+                         "print(json.dumps([r['outcome'] for r in audit.search(action='发布', limit=5)]))")
+    assert "成功" in json.loads(rows)
+
+
+def test_a_bad_upload_gets_the_row_and_column_messages_through_the_job(served, admin, tmp_path):
+    from tests.intake_jobs import find_output, run_job, upload_body
+
+    raw = _hotline_edit(served, tmp_path, {(4, "受理量"): "很多"})
+    end_id, keys = _data_page(admin, served.url)
+    answer = run_job(_poster(admin, served.url, end_id),
+                     upload_body(find_output(keys, "data-upload-report.children", "data-upload.contents"),
+                                 _contents(raw), "坏文件.xlsx"), timeout=300)
+    text = json.dumps(answer["data-upload-report"], ensure_ascii=False)
+    assert "校验未通过：坏文件.xlsx，未发布" in text and "受理量" in text and "很多" in text, text[:2000]
+    assert answer["data-upload-token"]["data"] is None
+
+
+def test_a_change_checked_through_one_node_is_cancelled_through_the_other(served, admin, tmp_path):
+    from tests.intake_jobs import find_output, outputs_of, run_job, upload_body
+
+    raw = _hotline_edit(served, tmp_path, {(3, "受理量"): lambda v: v + 5})
+    end_id, keys = _data_page(admin, served.url)
+    checked = run_job(_poster(admin, served.node_urls[0], end_id),
+                      upload_body(find_output(keys, "data-upload-report.children", "data-upload.contents"),
+                                  _contents(raw), "热线.xlsx"), timeout=300)
+    token = checked["data-upload-token"]["data"]
+    staged = served.run_dir / "shared" / "staging" / "cockpit" / f"{token}.duckdb"
+    assert token and staged.exists()
+    key = find_output([k for k in keys if "data-upload.contents" not in k], "data-upload-report.children",
+                      "data-upload-outcome.children", "data-history.children")  # 取消
+    body = {"output": key, "outputs": outputs_of(key),
+            "inputs": [{"id": "data-upload-cancel", "property": "n_clicks", "value": 1}],
+            "state": [{"id": "data-upload-token", "property": "data", "value": token}],
+            "changedPropIds": ["data-upload-cancel.n_clicks"]}
+    resp = admin.post(served.node_urls[1] + "/_dash-update-component", json=body, timeout=60)
+    assert resp.status_code == 200, resp.text[:500]
+    assert "已取消" in json.dumps(resp.json()["response"], ensure_ascii=False)
+    assert not staged.exists()
+
+
+def test_a_leader_is_refused_at_submission_and_the_denial_is_audited(served):
+    from tests.intake_jobs import find_output, publish_body
+
+    username = _make_user(served, "leader")
+    leader = _login(served, username)
+    _page(leader, served.url + "/")
+    keys = [d["output"] for d in leader.get(served.url + "/_dash-dependencies", timeout=30).json()]
+    resp = leader.post(served.url + "/_dash-update-component", timeout=60, json=publish_body(
+        find_output(keys, "data-upload-actions.className", "data-version.children"), "0" * 24))
+    assert resp.status_code == 403 and "无权访问" in resp.json()["message"]
+    denied = served.python("from data import audit; import json; "
+                           f"print(json.dumps([r['target'] for r in audit.search(action='拒绝', actor={username!r})]))")
+    assert json.loads(denied), denied
+
+
 # ------------------------------------------------------------------ a publish under load
 
 
@@ -395,7 +531,7 @@ def test_a_second_start_leaves_what_runs_alone(served):
 
 def test_stop_leaves_no_process_running(served):
     pids = served.recorded_pids()
-    assert len(pids) == 10  # redis, postgres, 2 nodes, 2 followers, 2 Celery workers, beat, nginx
+    assert len(pids) == 11  # redis, postgres, 2 nodes, 2 followers, 2 Celery workers, 1 intake worker, beat, nginx
     stopped = served.serve("stop", timeout=300)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert "已全部停止" in stopped.stdout
