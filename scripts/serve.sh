@@ -44,6 +44,8 @@ load_config() {
   [[ "$CELERY_WORKERS" =~ ^[1-9][0-9]*$ ]] || die "CELERY_WORKERS 应为正整数：$CELERY_WORKERS"
   INTAKE_WORKERS=${INTAKE_WORKERS:-1}
   INTAKE_NICE=${INTAKE_NICE:-10}
+  EXPORT_NICE=${EXPORT_NICE:-5}
+  [[ "$EXPORT_NICE" =~ ^[0-9]+$ ]] && [ "$EXPORT_NICE" -le 19 ] || die "EXPORT_NICE 应为 0–19：$EXPORT_NICE"
   [[ "$INTAKE_WORKERS" =~ ^[1-9][0-9]*$ ]] || die "INTAKE_WORKERS 应为正整数：$INTAKE_WORKERS"
   [[ "$INTAKE_NICE" =~ ^[0-9]+$ ]] && [ "$INTAKE_NICE" -le 19 ] || die "INTAKE_NICE 应为 0–19：$INTAKE_NICE"
   read -r -a NODE_PORT <<< "$NODE_PORTS"
@@ -374,10 +376,11 @@ start_celery() {
   for ((i = 1; i <= CELERY_WORKERS; i++)); do
     is_running "celery-w$i" && continue
     node=$(node_of_worker "$i")
-    say "启动 Celery worker $i（读取节点 $node 的数据）"
+    say "启动 Celery worker $i（导出，nice $EXPORT_NICE，读取节点 $node 的数据）"
     offset=$(log_size "$LOG_DIR/celery-w$i.log")
+    # exports (their Chromium included) give way to the nodes' page requests, less so than publishes
     launch "celery-w$i" "$LOG_DIR/celery-w$i.log" "$RUN_DIR/env/node$node.env" \
-      python3 -m celery -A web.celery_app:celery_app worker --hostname "cockpit-w$i@%h" --queues celery \
+      nice -n "$EXPORT_NICE" python3 -m celery -A web.celery_app:celery_app worker --hostname "cockpit-w$i@%h" --queues celery \
       --concurrency "$CELERY_CONCURRENCY" --loglevel INFO
     wait_log 120 "$LOG_DIR/celery-w$i.log" "$offset" " ready." || die "Celery worker $i 未能就绪，见 $LOG_DIR/celery-w$i.log"
   done
