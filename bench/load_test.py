@@ -15,8 +15,9 @@ For each worker count, on a private copy of the demo database (built once per sc
    until every serving process reports its warm-up done on ``/healthz``;
 3. the callback bodies recorded in Chromium from the served app (bench/load/record.py);
 4. locust, headless (bench/load/locustfile.py): ``--users`` officials with a think time, ``--walls``
-   walls, one export a minute; at ``--publish-at`` seconds ``python -m data.intake load FILE --yes``
-   publishes 2026-10 (the services family);
+   walls, one export a minute; at ``--publish-at`` seconds ``nice -n 10 python -m data.intake load
+   FILE --yes`` publishes 2026-10 (the services family), at the priority the production mode's
+   数据管理 worker runs publishes (``INTAKE_NICE``);
 5. a capacity run (``--capacity-seconds``): the same officials without think time, for the
    throughput that one worker against two is about (a closed loop with think time cannot show it).
 
@@ -258,7 +259,7 @@ def _rows(results: list[dict], args) -> list[tuple[str, str, list[str]]]:
         cells.append(f"{took:.1f} s, exit {r['publish_code']} · worst 10-s p95 {worst or 0:.0f} ms · "
                      f"back within 1.5× before-p95 after {settled if settled is not None else '?'} s · "
                      f"every process warm again after {rewarm}")
-    rows.append(("publish of 2026-10 (CLI)", "during", cells))
+    rows.append(("publish of 2026-10 (CLI, nice 10)", "during", cells))
     cells = []
     for r in results:
         v = r["versions"]
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", type=int, default=0, help="等待预热完成的服务进程数（默认 = worker 数）")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="给服务与命令行工具的环境变量")
     ap.add_argument("--rss-match", default="", help="另外采样 RSS 的进程（命令行正则，如 nginx|redis|celery）")
-    ap.add_argument("--publish-cmd", default=f"{sys.executable} -m data.intake load {{file}} --yes",
+    ap.add_argument("--publish-cmd", default=f"nice -n 10 {sys.executable} -m data.intake load {{file}} --yes",
                     help="发布命令（{file}：新月份文件，{db}：数据库指针）")
     ap.add_argument("--warm-timeout", type=float, default=1800, help="等待预热的最长秒数")
     ap.add_argument("--recorded", type=Path, default=None,
