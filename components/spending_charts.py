@@ -99,7 +99,7 @@ def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year
         quarters = [MONTHS[m] for m in (0, 3, 6, 9, 11)]
         return {"data": data, "layout": {
             "template": template_json(wall=True), "height": height, "margin": {"l": 78, "r": 14, "t": 16, "b": 36},
-            "xaxis": {**xaxis, "range": [-0.4, 11.4], "tickmode": "array", "tickvals": quarters, "ticktext": quarters},
+            "xaxis": {**xaxis, "range": [-0.6, 11.4], "tickmode": "array", "tickvals": quarters, "ticktext": quarters},
             "yaxis": {"range": [0, top * 1.05], "tickvals": [0, 50, 100], "ticksuffix": "%"},
         }}
     return _figure(data, {
