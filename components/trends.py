@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -10,15 +12,19 @@ from metrics.format import fmt_value
 
 # the light pages' lines and bands, and the wall's (palette/tokens.toml, theme ``screen``): thick
 # lines with a glow under the actuals, one band (80%) and the forecast dotted, read from five metres
-_LIGHT = {"actual": {"color": PRIMARY, "width": 2}, "marker": {"size": 4},
-          "target": {"color": ACCENT, "dash": "dot", "width": 1.5},
-          "bands": (("lo95", "hi95", primary_tint(0.12), "95% 区间"), ("lo80", "hi80", primary_tint(0.22), "80% 区间")),
-          "forecast": {"color": PRIMARY, "dash": "dash", "width": 2}, "glow": None}
-_WALL = {"actual": {"color": SCREEN["cyan"], "width": 4}, "marker": {"size": 7, "color": SCREEN["marker"]},
-         "target": {"color": SCREEN["target"], "dash": "dash", "width": 3},
-         "bands": (("lo80", "hi80", SCREEN["band"], "80% 区间"),),
-         "forecast": {"color": SCREEN["forecast"], "dash": "dot", "width": 4},
-         "glow": {"color": SCREEN["glow"], "width": 12}}
+_LIGHT: dict[str, Any] = {
+    "actual": {"color": PRIMARY, "width": 2}, "marker": {"size": 4},
+    "target": {"color": ACCENT, "dash": "dot", "width": 1.5},
+    "bands": (("lo95", "hi95", primary_tint(0.12), "95% 区间"), ("lo80", "hi80", primary_tint(0.22), "80% 区间")),
+    "forecast": {"color": PRIMARY, "dash": "dash", "width": 2}, "glow": None,
+}
+_WALL: dict[str, Any] = {
+    "actual": {"color": SCREEN["cyan"], "width": 4}, "marker": {"size": 7, "color": SCREEN["marker"]},
+    "target": {"color": SCREEN["target"], "dash": "dash", "width": 3},
+    "bands": (("lo80", "hi80", SCREEN["band"], "80% 区间"),),
+    "forecast": {"color": SCREEN["forecast"], "dash": "dot", "width": 4},
+    "glow": {"color": SCREEN["glow"], "width": 12},
+}
 
 
 def create_trend(
