@@ -61,8 +61,8 @@ WALL_TEMPLATE = go.layout.Template(
         margin={"l": 80, "r": 16, "t": 8, "b": 40},
         showlegend=False,
         separators=".,",
-        xaxis={"gridcolor": SCREEN["grid"], "linecolor": SCREEN["axis"], "zeroline": False},
-        yaxis={"gridcolor": SCREEN["grid"], "linecolor": SCREEN["axis"], "zeroline": False},
+        xaxis={"gridcolor": SCREEN["grid"], "showline": True, "linecolor": SCREEN["axis"], "zeroline": False},
+        yaxis={"gridcolor": SCREEN["grid"], "showline": True, "linecolor": SCREEN["axis"], "zeroline": False},
     )
 )
 pio.templates["cockpit-wall"] = WALL_TEMPLATE
