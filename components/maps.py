@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.theme import SEQUENTIAL, fast_figure
+from components.theme import SCREEN, SEQUENTIAL, WALL_MAP_STYLE, fast_figure
 from metrics.format import fmt_value
 
 # each shape's extent, by the identity of its geometry: data/geo.py builds a layer's shapes once
@@ -72,12 +72,17 @@ def create_choropleth(
     height: int = 520,
     width: int = 720,
     geojson_url: str | None = None,
+    wall: bool = False,
 ) -> go.Figure:
     """A choropleth of ``df`` (region_code, region_name, value…) over ``geojson`` features.
 
     Regions without a value are drawn grey and say 暂无数据 on hover. With ``geojson_url``
     (see :mod:`web.boundary_routes`) the figure references the shapes by URL instead of
     carrying them: the browser fetches and caches them once.
+
+    ``wall``: the big screen's variant (its dark theme and type, no tiles at all); the layout
+    keeps ``width`` × ``height``, the size its centre and zoom fit (the wall rescales the zoom
+    to its panel).
     """
     codes = [f["properties"]["code"] for f in geojson["features"]]
     names = {f["properties"]["code"]: f["properties"]["name"] for f in geojson["features"]}
@@ -89,7 +94,8 @@ def create_choropleth(
         f"<b>{n}</b><br>{fmt_value(v, unit)}" + (f"<br>排名 第{int(r)}" if pd.notna(r) else "")
         for n, v, r in zip(data["region_name"], data[value_col], ranks, strict=True)
     ]
-    colours = SEQUENTIAL if higher_is_better else SEQUENTIAL[::-1]
+    ramp = list(SCREEN.list("map-scale")) if wall else SEQUENTIAL
+    colours = ramp if higher_is_better else ramp[::-1]
     scale = [[i / (len(colours) - 1), c] for i, c in enumerate(colours)]
     center, zoom = view_for(geojson, width=width, height=height)
     with_value = set(data.loc[has, "region_code"])
@@ -100,21 +106,28 @@ def create_choropleth(
                       "features": [f for f in geojson["features"] if f["properties"]["code"] not in with_value]}
     if geojson_url:
         shapes_with = shapes_without = geojson_url
-    line = {"color": "#ffffff", "width": 0.8}
+    line = {"color": SCREEN["map-line"], "width": 1.2} if wall else {"color": "#ffffff", "width": 0.8}
+    grey = SCREEN["none"] if wall else "#d9dde3"
+    colorbar = ({"thickness": 16, "len": 0.7, "x": 0.99, "outlinewidth": 0, "nticks": 4,
+                 "ticksuffix": "%" if unit == "%" else "", "tickfont": {"color": SCREEN["ink"]}} if wall
+                else {"title": {"text": unit}, "thickness": 12, "len": 0.6})
     traces = [
         {"type": "choroplethmap", "geojson": shapes_without, "featureidkey": "properties.code",
          "locations": data.loc[~has, "region_code"].tolist(), "z": [0] * int((~has).sum()),
-         "colorscale": [[0, "#d9dde3"], [1, "#d9dde3"]], "showscale": False,
+         "colorscale": [[0, grey], [1, grey]], "showscale": False,
          "text": [f"<b>{n}</b><br>暂无数据" for n in data.loc[~has, "region_name"]],
          "hovertemplate": "%{text}<extra></extra>", "marker": {"line": line}, "name": "暂无数据"},
         {"type": "choroplethmap", "geojson": shapes_with, "featureidkey": "properties.code",
          "locations": data.loc[has, "region_code"].tolist(), "z": data.loc[has, value_col].astype(float).tolist(),
          "customdata": [[c] for c in data.loc[has, "region_code"]],
          "text": data.loc[has, "hover"].tolist(), "hovertemplate": "%{text}<extra></extra>",
-         "colorscale": scale, "marker": {"line": line, "opacity": 0.95},
-         "colorbar": {"title": {"text": unit}, "thickness": 12, "len": 0.6}, "name": title},
+         "colorscale": scale, "marker": {"line": line, "opacity": 0.92 if wall else 0.95},
+         "colorbar": colorbar, "name": title},
     ]
     layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 8, "b": 0},
               "map": {"style": "white-bg", "center": center, "zoom": zoom}, "showlegend": False, "uirevision": title}
+    if wall:
+        layout = {**layout, "width": width, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+                  "map": {**layout["map"], "style": WALL_MAP_STYLE}}
     # plain dicts: add_trace would deep-copy the boundaries per trace (~300 ms)
-    return fast_figure(traces, layout)
+    return fast_figure(traces, layout, wall=wall)

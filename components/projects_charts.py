@@ -12,7 +12,7 @@ from functools import lru_cache
 import pandas as pd
 import plotly.io as pio
 
-from components.theme import MUTED, PRIMARY, RAG_COLOURS, TEAL
+from components.theme import MUTED, PRIMARY, RAG_COLOURS, SCREEN, TEAL, template_json
 from metrics.format import fmt_value
 
 # one colour per phase, shared by the funnel and the Gantt (逾期 is the alarm colour)
@@ -47,9 +47,12 @@ def _both(counts, budgets) -> list[str]:
             for c, b in zip(counts, budgets, strict=True)]
 
 
-def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str) -> dict:
+def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str, wall: bool = False) -> dict:
     """Horizontal bars of projects by current stage, 申报 at the top and 终止 apart at the
-    bottom; ``measure`` is ``count`` (个) or ``budget`` (万元); hover gives both exactly."""
+    bottom; ``measure`` is ``count`` (个) or ``budget`` (万元); hover gives both exactly.
+
+    ``wall``: the big screen's variant, a funnel of the same rows (the wall passes the stages
+    grouped into phases, without 终止) in its dark theme, each bar labelled outside."""
     df = funnel.sort_values("seq")
     labels = [TERMINATED if t else lbl for lbl, t in zip(df["label"], df["terminated"], strict=True)]
     unit = "个" if measure == "count" else "万元"
@@ -62,6 +65,8 @@ def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str)
         "customdata": [[s] for s in df["stage"]], "hovertext": _both(df["count"], df["budget"]),
         "hovertemplate": "<b>%{y}</b>（" + period_text + "）<br>%{hovertext}<extra></extra>",
     }
+    if wall:
+        return _wall_funnel(bar, n)
     layout = {
         "template": template(), "height": 30 * n + 50, "margin": {"l": 100, "r": 70, "t": 10, "b": 30},
         "showlegend": False,
@@ -72,6 +77,28 @@ def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str)
                     "line": {"color": MUTED, "dash": "dot", "width": 1}}],
     }
     return {"data": [bar], "layout": layout}
+
+
+def _wall_funnel(bar: dict, n: int) -> dict:
+    """The wall's funnel of ``bar``'s rows: one colour per row from the wall's ramp, the labels
+    outside in its title colour, room on the right of the widest bar for its label."""
+    ramp = SCREEN.list("funnel")
+    top = max([*bar["x"], 1.0])
+    label = {"color": SCREEN["title"]}
+    trace = {
+        **{k: bar[k] for k in ("x", "y", "text", "textposition", "cliponaxis", "customdata", "hovertext",
+                               "hovertemplate")},
+        "type": "funnel", "textinfo": "text", "textfont": label, "outsidetextfont": label,
+        "marker": {"color": [ramp[min(i, len(ramp) - 1)] for i in range(n)],
+                   "line": {"color": SCREEN["funnel-line"], "width": 1}},
+        "connector": {"fillcolor": SCREEN["connector"], "line": {"width": 0}},
+    }
+    layout = {
+        "template": template_json(wall=True), "margin": {"l": 118, "r": 10, "t": 4, "b": 4}, "funnelgap": 0.18,
+        "yaxis": {"tickfont": {"color": SCREEN["text"]}, "gridcolor": "rgba(0,0,0,0)"},
+        "xaxis": {"visible": False, "range": [-0.5 * top, 0.92 * top]},
+    }
+    return {"data": [trace], "layout": layout}
 
 
 def create_split_bars(split: pd.DataFrame, *, title: str, selected: str | None = None, height: int = 220) -> dict:

@@ -14,7 +14,17 @@ import pandas as pd
 from dash import html
 
 from components.cards import create_kpi_card
-from components.theme import ACCENT, PRIMARY, RAG_COLOURS, SEQUENTIAL, TEAL, TEMPLATE, primary_tint
+from components.theme import (
+    ACCENT,
+    PRIMARY,
+    RAG_COLOURS,
+    SCREEN,
+    SEQUENTIAL,
+    TEAL,
+    TEMPLATE,
+    primary_tint,
+    template_json,
+)
 from metrics.display import KpiDisplay
 from metrics.format import fmt_value
 
@@ -44,18 +54,23 @@ def _list(values) -> list:
 
 
 def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year: int, height: int = 430,
-                           forecast: pd.DataFrame | None = None) -> dict:
+                           forecast: pd.DataFrame | None = None, wall: bool = False) -> dict:
     """累计 execution by month, one line per year (``year`` bold, earlier years lighter), each
     labelled with its year at its last point, against the 序时进度 straight line; ``forecast``
-    (month_no, mean, lo80/hi80, lo95/hi95) continues ``year`` dashed with its bands."""
+    (month_no, mean, lo80/hi80, lo95/hi95) continues ``year`` dashed with its bands.
+
+    ``wall``: the big screen's variant (its dark theme and type): ``year`` alone, named 执行率 and
+    filled down to the axis, no year labels, a tick every quarter."""
     data = [{
         "type": "scatter", "mode": "lines", "name": "序时进度",
         "x": [MONTHS[m - 1] for m in progress["month_no"]], "y": _list(progress["value"]),
-        "line": {"color": ACCENT, "dash": "dash", "width": 1.5},
+        "line": {"color": SCREEN["target"], "dash": "dash", "width": 3} if wall else
+                {"color": ACCENT, "dash": "dash", "width": 1.5},
         "text": [fmt_value(v, "%") for v in progress["value"]], "hovertemplate": "序时进度 %{text}<extra></extra>",
     }]
     annotations = []
-    for i, y in enumerate(sorted(curves["year"].unique(), reverse=True)):
+    years = [year] if wall else sorted(curves["year"].unique(), reverse=True)
+    for i, y in enumerate(years):
         d = curves[curves["year"] == y].sort_values("month_no")
         colour = YEAR_COLOURS[min(i, len(YEAR_COLOURS) - 1)]
         text = [f"累计执行率 {fmt_value(v, '%', digits=2)}<br>累计支付 {fmt_value(p, '万元', digits=2)}"
@@ -67,6 +82,10 @@ def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year
             "line": {"color": colour, "width": 3 if y == year else 1.8}, "marker": {"size": 6 if y == year else 4},
             "text": text, "hovertemplate": f"{y}年 %{{x}}<br>%{{text}}<extra></extra>",
         })
+        if wall:
+            data[-1].update(name="执行率", fill="tozeroy", fillcolor=SCREEN["fill"],
+                            line={"color": SCREEN["cyan"], "width": 4}, marker={"size": 7})
+            continue
         last = d.iloc[-1]
         annotations.append({"x": MONTHS[int(last["month_no"]) - 1], "y": float(last["value"]), "text": f"{y}年",
                             "showarrow": False, "xanchor": "left", "xshift": 8,
@@ -75,10 +94,18 @@ def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year
         data += _forecast_traces(curves[curves["year"] == year].sort_values("month_no"), forecast, year)
     _spread_labels(annotations)
     top = max(100.0, float(curves["value"].max()) if len(curves) else 100.0)
+    xaxis = {"type": "category", "categoryorder": "array", "categoryarray": MONTHS, "range": [-0.4, 11.8]}
+    if wall:
+        quarters = [MONTHS[m] for m in (0, 3, 6, 9, 11)]
+        return {"data": data, "layout": {
+            "template": template_json(wall=True), "height": height, "margin": {"l": 78, "r": 14, "t": 16, "b": 36},
+            "xaxis": {**xaxis, "range": [-0.6, 11.4], "tickmode": "array", "tickvals": quarters, "ticktext": quarters},
+            "yaxis": {"range": [0, top * 1.05], "tickvals": [0, 50, 100], "ticksuffix": "%"},
+        }}
     return _figure(data, {
         "height": height, "hovermode": "closest", "annotations": annotations,
         "legend": {"orientation": "h", "y": -0.14, "x": 0}, "margin": {"l": 56, "r": 48, "t": 16, "b": 56},
-        "xaxis": {"type": "category", "categoryorder": "array", "categoryarray": MONTHS, "range": [-0.4, 11.8]},
+        "xaxis": xaxis,
         "yaxis": {"title": {"text": "累计执行率（%）"}, "range": [0, top * 1.05], "ticksuffix": "%"},
     })
 

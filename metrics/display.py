@@ -93,6 +93,16 @@ class KpiDisplay:
         return f"{self.period_label} · 数据截至 {self.as_of}"
 
     @property
+    def alert_text(self) -> str:
+        """One line of a list of red KPIs (the wall's ticker): the value and its target,
+        逾期项目 70 个（目标：清零）; a gap KPI says its gap in words, as the 资金 card does under
+        the budget execution rate: 与序时进度差：低于序时进度 30.2 个百分点 (never a signed −30.2)."""
+        if self.target_kind == "gap" and self.gap_text:
+            return f"{self.name}：{self.gap_text}"
+        target = "" if self.target_kind == "none" else f"（{self.target_text}）"
+        return f"{self.name} {self.value_text}{target}"
+
+    @property
     def tooltip(self) -> str:
         """口径, 依据 and how fresh the data is: a card's hover text."""
         fresh = (self.fresh_text + (f" · {self.late_text}" if self.late else "")) if self.fresh_text \

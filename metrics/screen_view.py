@@ -5,7 +5,8 @@ screen's query string (region playlist, panel sets, timings, layout).
 The ribbon, map, ranking, red KPIs and project alerts come from
 :func:`metrics.overview_view.overview_data` (memoised, so the screen and the overview page share
 one computation); the trend adds the forecast band, the funnel and the spending curve come
-from the projects and spending views.
+from the projects and spending views. :func:`screen_frames` keeps those tables: the wall's
+charts are drawn from them by the pages' own chart builders (``web/screen_figures.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pandas as pd
+
 from data.scope import Scope
 from metrics.cache import memo
-from metrics.catalogue import load_catalogue
+from metrics.catalogue import Kpi, load_catalogue
 from metrics.display import KpiDisplay, kpi_display, replace_freshness, time_progress_gap_text
 from metrics.engine import kpi_series
 from metrics.errors import UserError
@@ -24,9 +27,8 @@ from metrics.freshness import LATE_TEXT, family_freshness, kpi_family
 from metrics.overview_view import OverviewData, overview_data
 from metrics.periods import Month, add_months
 from metrics.projects_view import stage_funnel
-from metrics.regions import as_of, children, get_region, root_region
+from metrics.regions import Region, as_of, children, get_region, root_region
 from metrics.spending_view import execution_curves, time_progress_line
-from palette import load_palette
 
 # panel sets: which KPI the map, ranking and trend are about (the ribbon, alerts, funnel and
 # spending panels are the same in every set)
@@ -168,7 +170,24 @@ def _card(d: KpiDisplay) -> dict:
     }
 
 
-def _trend(kpi, region: str, month, scope: Scope) -> dict:
+@dataclass(frozen=True)
+class ScreenFrames:
+    """The tables one screen is drawn from: its numbers and the chart builders' inputs."""
+
+    region: Region
+    kpi: Kpi
+    month: str  # YYYY-MM
+    overview: OverviewData
+    trend: pd.DataFrame  # the focus KPI by month: month, value, target (kpi_series)
+    trend_name: str  # 当月, or 累计 where the KPI has no monthly value
+    forecast: pd.DataFrame | None  # mean, lo80/hi80, lo95/hi95 by month (None: no forecast)
+    funnel: pd.DataFrame  # the lifecycle stages (stage_funnel)
+    phases: pd.DataFrame  # the same grouped into FUNNEL_PHASES, 终止 left out
+    curves: pd.DataFrame  # this year's execution curve (execution_curves)
+    progress: pd.DataFrame  # 序时进度 by month (time_progress_line)
+
+
+def _trend_frames(kpi: Kpi, region: str, month, scope: Scope) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
     """The focus KPI by month (当月; 累计 where the KPI has no monthly value) with its target,
     and the forecast band (80%/95%) of :func:`metrics.forecasting.kpi_forecast` when available."""
     cumulative = "month" not in kpi.periods
@@ -176,32 +195,64 @@ def _trend(kpi, region: str, month, scope: Scope) -> dict:
     end = min(month, last)
     start = max(add_months(end, -(TREND_MONTHS - 1)), first)
     s = kpi_series(kpi.id, region, scope=scope, start=start, end=end, cumulative=cumulative)
-    out: dict[str, object] = {
-        "months": [m.strftime("%Y-%m") for m in s["month"]], "values": [_clean(v) for v in s["value"]],
-        "targets": [_clean(v) for v in s["target"]], "name": "累计" if cumulative else "当月", "forecast": None}
+    name = "累计" if cumulative else "当月"
     if end != last:  # a forecast is made from the latest data only
-        return out
+        return s, name, None
     try:
         from metrics.forecasting import kpi_forecast  # heavy (statsmodels): optional for the screen
 
         fc = kpi_forecast(kpi.id, region, scope=scope, horizon=FORECAST_HORIZON, cumulative=cumulative)
     except ImportError:
-        return out
+        return s, name, None
     if fc.empty or fc.attrs.get("model") is None:
-        return out
-    out["forecast"] = {"months": [p.strftime("%Y-%m") for p in fc.index],
-                       **{c: [_clean(v) for v in fc[c]] for c in ("mean", "lo80", "hi80", "lo95", "hi95")}}
-    return out
+        return s, name, None
+    return s, name, fc
+
+
+def phase_funnel(funnel: pd.DataFrame) -> pd.DataFrame:
+    """The lifecycle stages grouped into the wall's six phases (FUNNEL_PHASES), 终止 left out: the
+    same columns as :func:`metrics.projects_view.stage_funnel` (label: the phase; stage and
+    seq: its first stage's; stages: the stages' names)."""
+    f = funnel.set_index("stage")
+    return pd.DataFrame([{
+        "stage": stages[0], "seq": int(f.loc[list(stages), "seq"].min()), "label": name,
+        "stages": "、".join(f.loc[list(stages), "label"]), "count": int(f.loc[list(stages), "count"].sum()),
+        "budget": float(f.loc[list(stages), "budget"].sum()), "terminated": False,
+    } for name, stages in FUNNEL_PHASES])
+
+
+@memo(maxsize=256)
+def screen_frames(region: str, kpi_id: str, *, scope: Scope, month=None) -> ScreenFrames:
+    """The tables of one screen of ``region`` with focus KPI ``kpi_id`` (the latest month by default)."""
+    reg = get_region(region, scope=scope)
+    kpi = load_catalogue().kpi(kpi_id)
+    _first, last = as_of()
+    m = last if month is None else min(Month.parse(month).first_day, last)  # PeriodError (Chinese) if malformed
+    month_s = m.strftime("%Y-%m")
+    ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")
+    trend, trend_name, forecast = _trend_frames(kpi, reg.code, m, scope)
+    funnel = stage_funnel(reg.code, month_s, scope=scope)
+    return ScreenFrames(region=reg, kpi=kpi, month=month_s, overview=ov, trend=trend, trend_name=trend_name,
+                        forecast=forecast, funnel=funnel, phases=phase_funnel(funnel),
+                        curves=execution_curves(reg.code, month_s, scope=scope, years=1),
+                        progress=time_progress_line())
+
+
+def _trend(f: ScreenFrames) -> dict:
+    s, fc = f.trend, f.forecast
+    return {"months": [m.strftime("%Y-%m") for m in s["month"]], "values": [_clean(v) for v in s["value"]],
+            "targets": [_clean(v) for v in s["target"]], "name": f.trend_name,
+            "forecast": None if fc is None else {
+                "months": [p.strftime("%Y-%m") for p in fc.index],
+                **{c: [_clean(v) for v in fc[c]] for c in ("mean", "lo80", "hi80", "lo95", "hi95")}}}
 
 
 def _alerts(ov: OverviewData) -> list[dict]:
-    """The ticker: red KPIs first (value and target as their display models say them), then
+    """The ticker: red KPIs first (each line its display model's ``alert_text``), then
     project-rule alerts (longest overdue first)."""
     out = []
     for c in ov.red_kpis:
-        d = kpi_display(c)
-        target = "" if d.target_kind == "none" else f"（{d.target_text}）"
-        out.append({"kind": "kpi", "text": f"{d.name} {d.value_text}{target}"})
+        out.append({"kind": "kpi", "text": kpi_display(c).alert_text})
     for a in ov.top_alerts.to_dict("records"):
         days = _clean(a.get("days_over"))
         over = f"，超期 {int(days)} 天" if days is not None else ""
@@ -209,11 +260,10 @@ def _alerts(ov: OverviewData) -> list[dict]:
     return out[:TICKER_LIMIT]
 
 
-def _spending(region: str, month, scope: Scope, budget: KpiDisplay | None) -> dict:
+def _spending(f: ScreenFrames, budget: KpiDisplay | None) -> dict:
     """This year's execution curve against 序时进度; the figures above it are the budget
     execution card's display model (rate, 序时进度, the gap in words and its RAG token)."""
-    curves = execution_curves(region, month, scope=scope, years=1)
-    line = time_progress_line()
+    curves, line = f.curves, f.progress
     return {"months": curves["month_no"].tolist(), "values": [_clean(v) for v in curves["value"]],
             "progress_months": line["month_no"].tolist(), "progress": [_clean(v) for v in line["value"]],
             "year": int(curves["year"].iloc[-1]) if len(curves) else None,
@@ -253,19 +303,15 @@ def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None, today=Non
 
 @memo(maxsize=256)
 def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
-    reg = get_region(region, scope=scope)
-    kpi = load_catalogue().kpi(kpi_id)
-    _first, last = as_of()
-    m = last if month is None else min(Month.parse(month).first_day, last)  # PeriodError (Chinese) if malformed
-    month_s = m.strftime("%Y-%m")
-    ov = overview_data(reg.code, month_s, "ytd", kpi.id, scope=scope, map_level="city")
-    funnel = stage_funnel(reg.code, month_s, scope=scope).set_index("stage")
+    f = screen_frames(region, kpi_id, scope=scope, month=month)
+    reg, kpi, ov, phases = f.region, f.kpi, f.overview, f.phases
     ranking = ov.ranking.sort_values("rank", na_position="last") if len(ov.ranking) else ov.ranking
     cards = tuple(kpi_display(c) for c in ov.cards)  # freshness is added outside the memo
     budget = next((d for d in cards if d.kpi_id == SPENDING_KPI), None)
+    terminated = f.funnel.loc[f.funnel["stage"] == "terminated", "count"]
     doc = {
         "region": reg.code, "region_name": reg.name, "level": reg.level, "province": ov.province,
-        "month": month_s, "as_of": ov.as_of, "as_of_label": _month_label(ov.as_of),
+        "month": f.month, "as_of": ov.as_of, "as_of_label": _month_label(ov.as_of),
         "period_label": ov.period_label,
         "cards": cards,
         "kpi": {"id": kpi.id, "name": kpi.name, "unit": kpi.unit, "higher_is_better": kpi.higher_is_better,
@@ -274,29 +320,33 @@ def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
                 "codes": ov.map["region_code"].tolist() if len(ov.map) else [],
                 "names": ov.map["region_name"].tolist() if len(ov.map) else [],
                 "values": [_clean(v) for v in ov.map["value"]] if len(ov.map) else []},
-        "ranking": {"title": ov.ranking_title, "rows": [
-            {"code": r["region_code"], "name": r["region_name"], "value": _clean(r["value"]),
-             "value_text": fmt_value(r["value"], kpi.unit), "rank": _clean(r.get("rank")),
-             "rank_text": DASH if _clean(r.get("rank")) is None else str(int(r["rank"])), "rag": r.get("rag")}
-            for r in ranking.to_dict("records")]},
-        "trend": _trend(kpi, reg.code, m, scope),
+        "ranking": {"title": ov.ranking_title, "rows": _ranking_rows(ranking, kpi.unit)},
+        "trend": _trend(f),
         "alerts": _alerts(ov),
         "alert_counts": {"kpi": len(ov.red_kpis), "project": int(ov.alert_summary["count"].sum())},
-        "funnel": [{"label": name, "stages": "、".join(funnel.loc[list(stages), "label"]),
-                    "count": int(funnel.loc[list(stages), "count"].sum()),
-                    "count_text": f"{int(funnel.loc[list(stages), 'count'].sum())} 个",
-                    "budget": float(funnel.loc[list(stages), "budget"].sum())} for name, stages in FUNNEL_PHASES],
-        "terminated": int(funnel.loc["terminated", "count"]) if "terminated" in funnel.index else 0,
-        "spending": _spending(reg.code, month_s, scope, budget),
-        "palette": _palette(),
+        "funnel": [{"label": r["label"], "stages": r["stages"], "count": r["count"],
+                    "count_text": fmt_value(r["count"], "个"), "budget": r["budget"]}
+                   for r in phases.to_dict("records")],
+        "terminated": int(terminated.iloc[0]) if len(terminated) else 0,
+        "spending": _spending(f, budget),
     }
     return {**doc, "titles": _titles(doc)}
 
 
-def _palette() -> dict:
-    """The wall's colours (palette/tokens.toml, theme ``screen``) and its font, for its charts."""
-    p = load_palette()
-    return {**p.screen.to_dict(), "font": p.fonts["sans"]}
+def _ranking_rows(ranking: pd.DataFrame, unit: str) -> list[dict]:
+    """The ranking's rows with their texts, and each bar's length (% of the panel's bar, from the
+    lower of 0 and the smallest value to the largest; 2% at least, so a bar is always seen)."""
+    values = [v for v in (_clean(x) for x in ranking["value"]) if v is not None] if len(ranking) else []
+    low = min([*values, 0.0])
+    span = (max([*values, 0.0]) - low) or 1.0
+    rows = []
+    for r in ranking.to_dict("records"):
+        value, rank = _clean(r["value"]), _clean(r.get("rank"))
+        rows.append({"code": r["region_code"], "name": r["region_name"], "value": value,
+                     "value_text": fmt_value(r["value"], unit), "rank": rank,
+                     "rank_text": DASH if rank is None else str(int(rank)), "rag": r.get("rag"),
+                     "bar": 0.0 if value is None else round(max(2.0, 100 * (value - low) / span), 2)})
+    return rows
 
 
 def _titles(doc: dict) -> dict:
@@ -317,4 +367,5 @@ def _titles(doc: dict) -> dict:
         "alerts": f"预警播报 · 红色指标 {counts['kpi']} 项 · 项目预警 {counts['project']} 条",
         "alerts_none": "当前无红色指标和项目预警",
         "spending": "预算执行与序时进度" + (f"（{year}年累计）" if year else ""),
+        "spending_rate": "执行率",
     }

@@ -4,7 +4,9 @@
 query string embedded as JSON; its hand-written client (``assets/screen/screen.js``)
 keeps the rotation state, polls ``/api/screen`` and redraws with ``Plotly.react``. A
 standalone page has no Dash callbacks to fail: when the server is away the client keeps
-what it has drawn. Plotly.js is served from the installed plotly package, nothing from a CDN.
+what it has drawn. ``/api/screen`` carries every text of the wall (the display model's) and its
+charts as Plotly figures built by the pages' chart builders (``web/screen_figures.py``); the page
+loads the pages' partial Plotly.js (``assets/vendor/plotly-cockpit.min.js``), nothing from a CDN.
 """
 
 from __future__ import annotations
@@ -16,23 +18,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import orjson
-import plotly
 from flask import Flask, Response, request
 
-from components.maps import view_for
-from data.geo import geojson
 from metrics.errors import user_message
 from metrics.screen_view import ScreenInputError, screen_config, screen_data
 from web.asset_urls import fingerprint_html
-from web.boundary_routes import boundary_url
+from web.screen_figures import screen_figures
 from web.session import viewer_playlist, viewer_scope
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "screen"
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-# the map panel's size on the 1920×1080 canvas, for the initial view (the client refits it)
-MAP_SIZE = (780, 520)
 _UNAVAILABLE = "服务暂时不可用，稍后自动重试"
 
 
@@ -55,25 +51,21 @@ def _page(doc: dict, status: int) -> Response:
     return resp
 
 
-def _map_view(data: dict) -> dict:
-    """The boundary URL and the initial centre/zoom of the screen's map."""
-    m = data["map"]
-    level = m["level"]
-    parent = m["parent"]
-    shapes = geojson(data["province"], level, parent_code=parent)
-    center, zoom = view_for(shapes, *MAP_SIZE)
-    return {"geojson_url": boundary_url(data["province"], level, parent), "center": center, "zoom": zoom}
-
-
-@lru_cache(maxsize=1)
-def _plotly_bytes() -> bytes:
-    return PLOTLY_JS.read_bytes()
+# what the screen's data holds for its charts: drawn on the server, sent as the figures instead
+_CHART_DATA = {"trend": None, "map": ("codes", "names", "values"), "spending": ("months", "values", "progress_months",
+                                                                             "progress")}
 
 
 def screen_payload(region: str, kpi: str) -> dict:
-    """The JSON of one screen (a dict; :class:`ScreenInputError` or user errors propagate)."""
-    data = screen_data(region, kpi, scope=viewer_scope())
-    return {**data, "map": {**data["map"], **_map_view(data)}}
+    """The JSON of one screen (a dict; :class:`ScreenInputError` or user errors propagate): its
+    texts and numbers, and its charts as Plotly figures (``figures``)."""
+    scope = viewer_scope()
+    data = screen_data(region, kpi, scope=scope)
+    doc = {k: v for k, v in data.items() if _CHART_DATA.get(k, ()) is not None}
+    for key, fields in _CHART_DATA.items():
+        if fields is not None:
+            doc[key] = {k: v for k, v in data[key].items() if k not in fields}
+    return {**doc, "figures": screen_figures(data["region"], data["kpi"]["id"], scope=scope)}
 
 
 def _json(doc: dict, status: int = 200) -> Response:
@@ -83,7 +75,7 @@ def _json(doc: dict, status: int = 200) -> Response:
 
 
 def register_screen_routes(server: Flask) -> None:
-    """``/screen`` (the page), ``/api/screen`` (its data) and ``/screen/plotly.min.js``."""
+    """``/screen`` (the page) and ``/api/screen`` (its data)."""
 
     def page():
         try:
@@ -106,11 +98,5 @@ def register_screen_routes(server: Flask) -> None:
             return _json({"error": msg or _UNAVAILABLE}, 400 if msg else 500)
         return _json(doc)
 
-    def plotly_js():
-        resp = Response(_plotly_bytes(), mimetype="text/javascript")
-        resp.headers["Cache-Control"] = "public, max-age=86400"
-        return resp
-
     server.add_url_rule("/screen", "screen", page)
     server.add_url_rule("/api/screen", "screen_api", api)
-    server.add_url_rule("/screen/plotly.min.js", "screen_plotly", plotly_js)

@@ -3,8 +3,9 @@
    refresh neither flashes nor grows the DOM. When the server is away the screen keeps its
    last data, shows 重新连接中… and retries with backoff until it answers again.
    Every word, number and colour comes from the server: texts from the display model
-   (metrics/display.py via metrics/screen_view.py), colours from doc.palette (palette/tokens.toml);
-   this file only places them. */
+   (metrics/display.py via metrics/screen_view.py), the four charts as Plotly figures built by the
+   pages' own chart builders in their wall variant (web/screen_figures.py, colours from
+   palette/tokens.toml); this file only places the texts and fits each figure to its panel. */
 (function () {
   'use strict';
 
@@ -12,9 +13,6 @@
   var BASE_W = 1920, BASE_H = 1080, TICKER_ROWS = 4, TICKER_STEP_MS = 4000, RANK_SLOTS = 11;
   var FETCH_TIMEOUT_MS = 15000, RETRY_MIN_MS = 1000, RETRY_MAX_MS = 10000;
   var PLOT_CONFIG = { displayModeBar: false, staticPlot: true, responsive: false, locale: 'zh-CN' };
-  // a MapLibre style with no tiles, glyphs or sprites: nothing to fetch, the panel shows through
-  var MAP_STYLE = { version: 8, sources: {}, layers: [
-    { id: 'background', type: 'background', paint: { 'background-color': 'rgba(0,0,0,0)' } }] };
 
   var $ = function (id) { return document.getElementById(id); };
   var root = $('screen');
@@ -33,6 +31,9 @@
     spending: $('scr-spending-chart')
   };
   var current = null;  // the document on screen
+  // a map's style object (the server's tile-less style), kept by its JSON: Plotly restyles a map
+  // whose style is another object, and MapLibre fails to diff it while the map redraws
+  var mapStyles = {};
   // Plotly.js and its locale are deferred scripts after this one (index.html): the first /api/screen
   // answer is asked for while they download and parse, and drawn once they have run
   // (DOMContentLoaded follows every deferred script; load, should this file run later than that)
@@ -61,24 +62,21 @@
   function cls(node, value) { if (node.className !== value) { node.className = value; } }
   function size(node) { return { width: Math.max(node.clientWidth, 50), height: Math.max(node.clientHeight, 50) }; }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
-  function monthDate(ym) { return ym + '-01'; }
 
-  function baseLayout(node, P, extra) {
-    var s = size(node);
-    var layout = {
-      width: s.width, height: s.height, paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
-      font: { family: P.font, size: 24, color: P.ink }, margin: { l: 80, r: 16, t: 8, b: 40 }, showlegend: false,
-      xaxis: { gridcolor: P.grid, linecolor: P.axis, tickfont: { size: 24 }, zeroline: false },
-      yaxis: { gridcolor: P.grid, linecolor: P.axis, tickfont: { size: 24 }, zeroline: false }
-    };
-    Object.keys(extra || {}).forEach(function (k) {
-      layout[k] = (layout[k] && typeof layout[k] === 'object' && !Array.isArray(layout[k]))
-        ? Object.assign({}, layout[k], extra[k]) : extra[k];
-    });
-    return layout;
-  }
-
-  function react(node, data, layout) {
+  // a server figure ({data, layout}) fitted to its panel: the panel's size, and a map's zoom (fitted
+  // on the server to the figure's own width × height) rescaled to the panel, wider in the wide layout.
+  // A copy: the document stays as sent, for the next turn of the rotation and a resize.
+  function plot(node, fig) {
+    var s = size(node), data = JSON.parse(JSON.stringify(fig.data)), layout = JSON.parse(JSON.stringify(fig.layout));
+    if (layout.map && layout.width && layout.height) {
+      layout.map.zoom += Math.log(Math.min(s.width / layout.width, s.height / layout.height)) / Math.LN2;
+    }
+    if (layout.map && typeof layout.map.style === 'object') {  // one style object for every draw (see mapStyles)
+      var key = JSON.stringify(layout.map.style);
+      layout.map.style = mapStyles[key] || (mapStyles[key] = layout.map.style);
+    }
+    layout.width = s.width;
+    layout.height = s.height;
     // stable trace ids, so a redraw updates the traces (and the map's layers) instead of replacing them
     data.forEach(function (trace, i) { trace.uid = node.id + '-' + i; });
     try { Plotly.react(node, data, layout, PLOT_CONFIG); } catch (e) { state.errors += 1; console.warn(e); }
@@ -139,9 +137,6 @@
     // more rows than slots: the top and the bottom of the ranking, which is what gets asked about
     var shown = rows.length <= RANK_SLOTS ? rows
       : rows.slice(0, Math.ceil(RANK_SLOTS / 2)).concat(rows.slice(rows.length - Math.floor(RANK_SLOTS / 2)));
-    var values = rows.map(function (r) { return r.value; }).filter(function (v) { return v !== null; });
-    var max = Math.max.apply(null, values.concat([0])), min = Math.min.apply(null, values.concat([0]));
-    var span = max - Math.min(min, 0) || 1;
     text($('scr-ranking-title'), doc.titles.ranking);
     Array.prototype.forEach.call(el.rank.children, function (li, i) {
       var r = shown[i];
@@ -150,7 +145,7 @@
       cls(li, r.rag || '');
       text(li.children[0], r.rank_text);
       text(li.children[1], r.name);
-      li.children[2].firstChild.style.width = (r.value === null ? 0 : Math.max(2, 100 * (r.value - Math.min(min, 0)) / span)) + '%';
+      li.children[2].firstChild.style.width = r.bar + '%';  // the bar's length, from the server
       text(li.children[3], r.value_text);
     });
   }
@@ -171,88 +166,22 @@
     });
   }
 
-  function drawTrend(doc) {
-    var t = doc.trend, k = doc.kpi, f = t.forecast, P = doc.palette;
-    var x = t.months.map(monthDate);
-    var fx = f ? [x[x.length - 1]].concat(f.months.map(monthDate)) : [];
-    var lastV = t.values[t.values.length - 1];
-    var joint = function (arr) { return f ? [lastV].concat(arr) : []; };
-    text($('scr-trend-title'), doc.titles.trend);
-    var unit = k.unit === '%' ? '%' : '';
-    react(el.trend, [
-      { x: fx, y: joint(f ? f.lo80 : []), mode: 'lines', line: { width: 0 }, hoverinfo: 'skip', type: 'scatter' },
-      { x: fx, y: joint(f ? f.hi80 : []), mode: 'lines', line: { width: 0 }, fill: 'tonexty',
-        fillcolor: P.band, name: '预测区间（80%）', type: 'scatter' },
-      { x: x, y: t.targets, mode: 'lines', name: '目标', line: { color: P.target, width: 3, dash: 'dash' }, type: 'scatter' },
-      { x: x, y: t.values, mode: 'lines', line: { color: P.glow, width: 12 }, hoverinfo: 'skip', type: 'scatter' },
-      { x: x, y: t.values, mode: 'lines+markers', name: '实际', line: { color: P.cyan, width: 4 },
-        marker: { size: 7, color: P.marker }, type: 'scatter' },
-      { x: fx, y: joint(f ? f.mean : []), mode: 'lines', name: '预测', line: { color: P.forecast, width: 4, dash: 'dot' },
-        type: 'scatter' }
-    ], baseLayout(el.trend, P, {
-      margin: { l: 78, r: 14, t: 8, b: 40 },
-      xaxis: { type: 'date', tickformat: '%Y.%m', nticks: 4 },
-      yaxis: { ticksuffix: unit, nticks: 5 }
-    }));
-  }
-
-  function drawFunnel(doc) {
-    var stages = doc.funnel, P = doc.palette;
-    var max = Math.max.apply(null, stages.map(function (s) { return s.count; }).concat([1]));
-    text($('scr-funnel-title'), doc.titles.funnel);
-    react(el.funnel, [{
-      type: 'funnel', y: stages.map(function (s) { return s.label; }), x: stages.map(function (s) { return s.count; }),
-      text: stages.map(function (s) { return s.count_text; }), textinfo: 'text', textposition: 'outside',
-      textfont: { size: 24, color: P.title }, outsidetextfont: { size: 24, color: P.title }, cliponaxis: false,
-      marker: { color: P.funnel, line: { color: P['funnel-line'], width: 1 } },
-      connector: { fillcolor: P.connector, line: { width: 0 } }, hoverinfo: 'skip'
-    }], baseLayout(el.funnel, P, {
-      margin: { l: 118, r: 10, t: 4, b: 4 },
-      yaxis: { tickfont: { size: 24, color: P.text }, gridcolor: 'rgba(0,0,0,0)' },
-      // room on the right of the widest bar for its label
-      xaxis: { visible: false, range: [-0.5 * max, 0.5 * max + 0.42 * max] }, funnelgap: 0.18
-    }));
-  }
-
-  function drawMap(doc) {
-    var m = doc.map, k = doc.kpi, P = doc.palette;
-    text($('scr-map-title'), doc.titles.map);
-    var s = size(el.map);
-    // the server's zoom fits 780×520; scale it to this panel (wider in the wide layout)
-    var zoom = m.zoom + Math.log(Math.min(s.width / 780, s.height / 520)) / Math.LN2;
-    var stops = k.higher_is_better ? P['map-scale'] : P['map-scale'].slice().reverse();
-    var scale = stops.map(function (c, i) { return [i / (stops.length - 1), c]; });
-    react(el.map, [{
-      type: 'choroplethmap', geojson: m.geojson_url, featureidkey: 'properties.code',
-      locations: m.codes, z: m.values, text: m.names, colorscale: scale, hoverinfo: 'skip',
-      marker: { line: { color: P['map-line'], width: 1.2 }, opacity: 0.92 },
-      colorbar: { thickness: 16, len: 0.7, x: 0.99, tickfont: { size: 24, color: P.ink }, outlinewidth: 0,
-                  ticksuffix: k.unit === '%' ? '%' : '', nticks: 4 }
-    }], baseLayout(el.map, P, {
-      margin: { l: 0, r: 0, t: 0, b: 0 },
-      map: { style: MAP_STYLE, center: m.center, zoom: zoom }
-    }));
-  }
-
   function drawSpending(doc) {
-    var sp = doc.spending, P = doc.palette;
-    text($('scr-spending-title'), doc.titles.spending);
+    var sp = doc.spending;
     if (!el.spendFigs.children.length) {
-      el.spendFigs.innerHTML = '<span>执行率 <b></b></span><span></span>';
+      el.spendFigs.innerHTML = '<span><span></span> <b></b></span><span></span>';
     }
-    text(el.spendFigs.children[0].firstElementChild, sp.rate_text);
+    text(el.spendFigs.children[0].firstElementChild, doc.titles.spending_rate);
+    text(el.spendFigs.children[0].lastElementChild, sp.rate_text);
     text(el.spendFigs.children[1], sp.gap_text);
     cls(el.spendFigs.children[1], sp.gap_token);  // the RAG token of the gap, decided on the server
-    react(el.spending, [
-      { x: sp.progress_months, y: sp.progress, mode: 'lines', name: '序时进度',
-        line: { color: P.target, width: 3, dash: 'dash' }, type: 'scatter' },
-      { x: sp.months, y: sp.values, mode: 'lines+markers', name: '执行率', fill: 'tozeroy',
-        fillcolor: P.fill, line: { color: P.cyan, width: 4 }, marker: { size: 7 }, type: 'scatter' }
-    ], baseLayout(el.spending, P, {
-      margin: { l: 78, r: 14, t: 16, b: 36 },
-      xaxis: { range: [0.6, 12.4], tickvals: [1, 4, 7, 10, 12], ticktext: ['1月', '4月', '7月', '10月', '12月'] },
-      yaxis: { range: [0, 105], tickvals: [0, 50, 100], ticksuffix: '%' }
-    }));
+  }
+
+  function drawCharts(doc) {
+    ['trend', 'funnel', 'map', 'spending'].forEach(function (name) {
+      text($('scr-' + name + '-title'), doc.titles[name]);
+      plot(el[name], doc.figures[name]);
+    });
   }
 
   function draw(doc, chartsOnly) {
@@ -265,11 +194,9 @@
       drawCards(doc.cards);  // before the charts: a late card changes the panels' height
       drawRanking(doc);
       drawTicker(doc);
+      drawSpending(doc);
     }
-    drawTrend(doc);
-    drawFunnel(doc);
-    drawMap(doc);
-    drawSpending(doc);
+    drawCharts(doc);
   }
 
   function render(doc) {

@@ -36,7 +36,7 @@ from bench.load.dataset import BenchError
 
 CALLBACK = "/_dash-update-component"
 NOT_REPLAYED = ("/assets/", "/_dash-component-suites/", "/_dash-layout", "/_dash-dependencies", "/_favicon.ico",
-                "/favicon.ico", "/login", "/screen/plotly.min.js")
+                "/favicon.ico", "/login")
 HEADER_CALLBACK = "shell-user.children"
 KPI_SWITCHES = ("on_time_rate", "budget_execution_rate", "hotline_on_time_rate")
 PAGES = ("services", "spending", "projects", "forecast")

@@ -6,7 +6,7 @@
 //   scatter       lines, bands, sparklines, markers (components/, pages/, the wall) — in core already
 //   bar           rankings, spending, projects, the Gantt chart
 //   scatterpolar  the ranking radar (components/ranking_views.py)
-//   funnel        the wall's project life cycle (assets/screen/screen.js)
+//   funnel        the wall's project life cycle (components/projects_charts.py, its wall variant)
 //   choroplethmap the overview's and the wall's region maps (components/maps.py), with its `map`
 //                 subplot and MapLibre GL
 var Plotly = require('plotly.js/lib/core');

@@ -1,7 +1,9 @@
-"""The big screen (/screen) in Debian's Chromium: fits every wall without scrollbars or
-overlaps, stays readable, rotates, re-queries, and survives a server restart."""
+"""The big screen (/screen) in Debian's Chromium: draws the server's figures in every panel without
+a script error, fits every wall without scrollbars or overlaps, stays readable, rotates,
+re-queries, and survives a server restart."""
 
 import itertools
+import math
 import os
 import shutil
 import subprocess
@@ -120,6 +122,7 @@ def test_the_screen_fits_the_wall_readably_without_scrollbars_or_overlaps(server
     g = wall.execute_script(GEOMETRY)
     screenshot(wall, f"screen-{width}x{height}" + ("-wide" if layout == "wide" else ""))
     assert (g["vw"], g["vh"]) == (width, height)
+    assert _state(wall)["errors"] == 0 and console_errors(wall) == []
     assert max(g["scroll"][0], g["scroll"][2]) <= width and max(g["scroll"][1], g["scroll"][3]) <= height
     assert g["outside"] == []
     if layout == "wide":  # the canvas takes the wall's shape (1080 high) and the panels use it
@@ -159,6 +162,41 @@ def test_the_screen_loads_only_from_this_server_and_other_pages_do_not_load_it(s
     assert wall.find_element(By.ID, "nav-screen").get_attribute("href").endswith("/screen")
 
 
+# each panel's figure as drawn: its traces' types, the size it was drawn at, and the map's centre and zoom
+DRAWN = """
+return Object.fromEntries(['trend', 'funnel', 'map', 'spending'].map(name => {
+  const g = document.getElementById('scr-' + name + '-chart'), L = g._fullLayout;
+  return [name, {types: g._fullData.map(t => t.type), width: L.width, height: L.height,
+                 panel: [g.clientWidth, g.clientHeight], map: L.map ? {center: L.map.center, zoom: L.map.zoom} : null}];
+}));
+"""
+
+
+def test_every_panel_draws_the_servers_figure_fitted_to_its_panel_with_no_error(server, wall):
+    _viewport(wall, 1920, 1080)
+    wall.get(server + "/screen?dwell=600&layout=wide")
+    _wait_drawn(wall)
+    figures = wall.execute_script(
+        "return fetch('/api/screen?region=360000&kpi=online_handling_rate').then(r => r.json()).then(d => d.figures)")
+    drawn = wall.execute_script(DRAWN)
+    for name, fig in figures.items():
+        assert drawn[name]["types"] == [t.get("type", "scatter") for t in fig["data"]], name
+        assert [drawn[name]["width"], drawn[name]["height"]] == drawn[name]["panel"], name
+    # the map's zoom is the server's, rescaled from the size it was fitted to to the panel's
+    lay, m = figures["map"]["layout"], drawn["map"]
+    scale = min(m["panel"][0] / lay["width"], m["panel"][1] / lay["height"])
+    assert m["map"]["zoom"] == pytest.approx(lay["map"]["zoom"] + math.log2(scale), abs=1e-6)
+    assert m["map"]["center"] == pytest.approx(lay["map"]["center"])
+    # a wider wall refits every figure in place (the same divs), and the map is drawn again
+    _viewport(wall, 5760, 1080)
+    WebDriverWait(wall, 20).until(lambda d: _state(d)["width"] == 5760)
+    _wait_drawn(wall)
+    time.sleep(0.5)
+    wide = wall.execute_script(DRAWN)
+    assert wide["map"]["width"] > drawn["map"]["width"] and wide["map"]["map"]["zoom"] >= drawn["map"]["map"]["zoom"]
+    assert _state(wall)["errors"] == 0 and console_errors(wall) == []
+
+
 def test_a_bad_query_string_shows_a_chinese_message_on_the_screen(server, wall):
     wall.get(server + "/screen?dwell=abc")
     box = WebDriverWait(wall, 10).until(lambda d: d.find_element(By.ID, "scr-error"))
@@ -193,6 +231,7 @@ def test_rotation_advances_on_schedule_and_the_operator_keys_work(server, wall):
         regions[(paused["index"] - 1) % 12])
     body.send_keys(Keys.SPACE)
     assert not _state(wall)["paused"] and not wall.find_element(By.ID, "scr-paused").is_displayed()
+    assert _state(wall)["errors"] == 0  # every turn redrew the same divs with the next screen's figures
 
 
 def _serve(db_path, port, log):

@@ -139,7 +139,7 @@ def test_every_page_redirects_an_anonymous_visitor_to_login(anon):
     _assert_to_login(anon.get("/screen?dwell=10"), "/screen?dwell=10")
     _assert_to_login(anon.get("/no-such-page"), "/no-such-page")  # nothing says which paths exist
     for url in ("/_dash-layout", "/_dash-dependencies", "/api/screen?region=360000&kpi=online_handling_rate",
-                "/data/export/services.xlsx?month=2026-10", "/boundaries/360000/city.json", "/screen/plotly.min.js"):
+                "/data/export/services.xlsx?month=2026-10", "/boundaries/360000/city.json"):
         _assert_401(anon.get(url), url)
 
 
