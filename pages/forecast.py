@@ -75,10 +75,10 @@ def layout(region: str | None = None, kpi: str = "online_handling_rate", h: str 
                                      title=f"建模序列：{data.modelled or '—'}")], "forecast-model-panel"),
     ]
     what_if = what_if_view(data.kpi, data.ctx.region, 0.0, "ramp", scope=viewer_scope()) \
-        if att.get("has_data") else {"text": "暂无数据"}
+        if att.has_data else {"text": "暂无数据"}
     unit = data.what_if_unit
     what_if_panel = html.Section([
-        html.H4(f"情景推演 · 每月提高 N {unit}（{att.get('year', '')}年底{data.name}）"),
+        html.H4(f"情景推演 · 每月提高 N {unit}（{att.year}年底{data.name}）"),
         html.Div([
             html.Div(dcc.Slider(id="forecast-whatif-pp", min=-WHAT_IF_LIMIT, max=WHAT_IF_LIMIT, step=0.1, value=0,
                                 marks={v: f"{v:+g}" if v else "0" for v in (-2, -1, 0, 1, 2)},
