@@ -16,6 +16,7 @@ from data.scope import Scope
 from metrics.catalogue import load_catalogue
 from metrics.display import pace_texts
 from metrics.engine import kpi_series
+from metrics.forecast import Backtest
 from metrics.forecasting import KpiAttainment, YearEnd, kpi_attainment, kpi_forecast, kpi_shape, year_end_target
 from metrics.format import fmt_value
 from metrics.page_state import DictAccess, PageContext, page_context
@@ -102,7 +103,22 @@ def _pct(x) -> str:
     return "—" if x is None or x != x else f"{100 * x:.0f}%"
 
 
-def backtest_summary(bt: dict | None, horizon: int) -> dict:
+class BacktestSummary(TypedDict, total=False):
+    """The back-test panel: ``available`` and ``text`` always, the figures when available."""
+
+    available: bool
+    text: str
+    smape: float
+    mase: float
+    naive2_smape: float
+    naive2_mase: float
+    relative_mase: float | None
+    coverage80: float | None
+    coverage95: float | None
+    origins: int
+
+
+def backtest_summary(bt: Backtest | None, horizon: int) -> BacktestSummary:
     """Back-test figures and one Chinese sentence (sMAPE, MASE against Naive2, coverage)."""
     if not bt or not bt.get("origins"):
         return {"available": False, "text": "历史数据不足，无法回测"}
@@ -186,7 +202,7 @@ class ForecastPage(DictAccess):
     model: str | None
     model_zh: str
     modelled: str | None
-    backtest: dict
+    backtest: BacktestSummary
     title: str
     what_if_unit: str
     view_options: list[dict]

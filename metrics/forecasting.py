@@ -61,7 +61,7 @@ from metrics.cache import Disk, memo
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_series
 from metrics.engine.targets import year_end_target as engine_year_end_target
-from metrics.forecast import backtest, forecast, simulate
+from metrics.forecast import Backtest, backtest, forecast, simulate
 from metrics.forecast_shape import (
     RATE_BOUNDS,
     Shape,
@@ -193,12 +193,12 @@ def memory_cache_sizes() -> dict[str, int]:
     return {"results": _forecast.cache_len() + _attainment.cache_len(), "what_if": _what_if_attainment.cache_len()}
 
 
-def _frame_to_doc(df: pd.DataFrame) -> dict:
+def _frame_to_doc(df: pd.DataFrame) -> dict[str, Any]:
     return {"index": [str(p) for p in df.index], "columns": {c: df[c].tolist() for c in df.columns},
             "attrs": df.attrs}
 
 
-def _frame_from_doc(doc: dict) -> pd.DataFrame:
+def _frame_from_doc(doc: dict[str, Any]) -> pd.DataFrame:
     idx = pd.PeriodIndex(doc["index"], freq="M")
     df = pd.DataFrame({c: pd.Series(v, dtype=float) for c, v in doc["columns"].items()})
     df.index = idx
@@ -224,9 +224,12 @@ def _history(kpi_id: str, region: str, scope: Scope, cumulative: bool) -> pd.Ser
                      index=pd.PeriodIndex(pd.to_datetime(s["month"]), freq="M"))
 
 
-def _plain_backtest(bt: dict) -> dict:
-    return {k: ({m: float(x) for m, x in v.items()} if isinstance(v, dict) else [int(o) for o in v])
-            for k, v in bt.items()}
+def _plain_backtest(bt: Backtest) -> Backtest:
+    def plain(scores: dict[str, float]) -> dict[str, float]:
+        return {m: float(x) for m, x in scores.items()}
+
+    return {"engine": plain(bt["engine"]), "seasonal_naive": plain(bt["seasonal_naive"]),
+            "naive2": plain(bt["naive2"]), "origins": [int(o) for o in bt["origins"]]}
 
 
 def _compute_forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumulative: bool) -> pd.DataFrame:
