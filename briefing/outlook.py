@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import TypedDict
 
 from data.scope import Scope
 from metrics.forecasting import YearEnd, kpi_attainment
@@ -16,14 +17,23 @@ from metrics.forecasting import YearEnd, kpi_attainment
 ENGINE_ERRORS = (ValueError, LookupError, ArithmeticError, RuntimeError)
 
 
+class LinearPace(TypedDict):
+    """:func:`linear_pace`: the monthly value needed (None unless ``status`` is needed/met),
+    the status (needed, met, complete, no_target, no_data) and the months left."""
+
+    needed: float | None
+    status: str
+    months_remaining: int
+
+
 def linear_pace(current: float | None, target: float | None, months_done: int, *, kind: str,
-                higher_is_better: bool = True) -> dict:
+                higher_is_better: bool = True) -> LinearPace:
     """The monthly value needed from next month on, at an even pace, to end the year on target.
 
     ``kind``: ``rate`` (a 累计 rate: months weigh equally), ``sum`` (a 累计 total) or ``level``.
     """
     remaining = 12 - months_done
-    out = {"needed": None, "status": "needed", "months_remaining": remaining}
+    out: LinearPace = {"needed": None, "status": "needed", "months_remaining": remaining}
     if current is None or target is None:
         out["status"] = "no_target" if target is None else "no_data"
         return out

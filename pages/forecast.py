@@ -4,6 +4,7 @@ target, the pace needed, the model and its back-test, a what-if, and downloads."
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -160,7 +161,7 @@ def download(_csv, _xlsx, state):
     return data, ""
 
 
-def download_file(kind: str, state: dict) -> dict:
+def download_file(kind: str, state: dict) -> dict[str, Any]:
     """The ``dcc.Download`` payload of the forecast table (the viewer's scope applies, as on screen)."""
     df = forecast_table(state["region"], state["kpi"], state["h"], state["view"], scope=viewer_scope())
     name = f"预测_{state['kpi']}_{state['region']}_{state['h']}个月"
