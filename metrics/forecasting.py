@@ -212,6 +212,32 @@ def _frame_from_doc(doc: dict[str, Any]) -> pd.DataFrame:
 FORECAST_COLUMNS = ["mean", "lo80", "hi80", "lo95", "hi95"]
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """The engine's description of the model it fitted, read once from the attrs of
+    :func:`metrics.forecast.forecast`'s frame."""
+
+    model: str | None
+    seasonal: bool | None
+    transform: str | None
+    notes: list[str]
+
+    @classmethod
+    def of(cls, fc: pd.DataFrame) -> _Fitted:
+        a = fc.attrs
+        return cls(a["model"], a.get("seasonal"), a.get("transform"), a.get("notes", []))
+
+
+@dataclass(frozen=True, eq=False)
+class _PathsForecast:
+    """:func:`_ytd_forecast_from_paths`: the 累计 quantiles, the monthly series the model was
+    fitted to (rate or flow) and that model."""
+
+    frame: pd.DataFrame
+    modelled: pd.Series
+    fitted: _Fitted
+
+
 def _check_horizon(horizon) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= MAX_HORIZON:
         raise PeriodError(f"预测期数不正确：{horizon!r}（应为 1～{MAX_HORIZON} 个月）")
@@ -246,27 +272,26 @@ def _compute_forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumu
     shape = kpi_shape(kpi_id)
     ytd = cumulative or shape.base.target_mode == "time_progress"  # the engine's series is 累计
     if ytd and not shape.gap and shape.kind != "level":
-        out = _ytd_forecast_from_paths(shape, _monthly_inputs(shape, region, scope), horizon)
-        modelled, model_bounds = out.attrs.pop("modelled"), (RATE_BOUNDS if shape.kind == "ytd_rate"
-                                                               else shape.bounds)
+        paths = _ytd_forecast_from_paths(shape, _monthly_inputs(shape, region, scope), horizon)
+        out, modelled, fitted = paths.frame, paths.modelled, paths.fitted
+        model_bounds = RATE_BOUNDS if shape.kind == "ytd_rate" else shape.bounds
         method = "paths"
     else:
         out = forecast(y, horizon, (80, 95), bounds=bounds)
-        modelled, model_bounds, method = y, bounds, "direct"
+        modelled, model_bounds, method, fitted = y, bounds, "direct", _Fitted.of(out)
     try:  # the accuracy of the model actually fitted, on the series it was fitted to
         bt = _plain_backtest(backtest(modelled, horizon, n_origins=3, bounds=model_bounds))
     except ValueError:  # too short to hold out `horizon` months
         bt = None
-    attrs = out.attrs
     out = out[FORECAST_COLUMNS].copy()
-    out.attrs = {"model": attrs["model"], "backtest": bt, "bounds": bounds, "has_data": True, "method": method,
-                 "modelled": modelled_label(shape, method), "seasonal": attrs.get("seasonal"),
-                 "transform": attrs.get("transform"), "notes": attrs.get("notes", []),
+    out.attrs = {"model": fitted.model, "backtest": bt, "bounds": bounds, "has_data": True, "method": method,
+                 "modelled": modelled_label(shape, method), "seasonal": fitted.seasonal,
+                 "transform": fitted.transform, "notes": fitted.notes,
                  "last_observed": str(y.dropna().index.max())}
     return out
 
 
-def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> pd.DataFrame:
+def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> _PathsForecast:
     """累计 forecast of a flow-based KPI: simulate the monthly flows (and denominators), add
     them up within each calendar year, read the quantiles. The December figure is thus the
     year-end distribution that :func:`kpi_attainment` reports, not a second model's guess."""
@@ -302,9 +327,7 @@ def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> 
     out = pd.DataFrame(dict(zip(FORECAST_COLUMNS, q, strict=True)), index=months)
     if shape.bounds:  # a rate, or a share of the budget: paying beyond it needs a budget adjustment
         out = out.clip(*shape.bounds)
-    out.attrs.update(model=fc.attrs["model"], modelled=modelled, seasonal=fc.attrs.get("seasonal"),
-                     transform=fc.attrs.get("transform"), notes=fc.attrs.get("notes", []))
-    return out
+    return _PathsForecast(frame=out, modelled=modelled, fitted=_Fitted.of(fc))
 
 
 def kpi_forecast(kpi_id: str, region: str, *, scope: Scope, horizon: int = 6,

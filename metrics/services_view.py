@@ -20,7 +20,7 @@ from metrics.compile import named_sql
 from metrics.engine import kpi_breakdown, kpi_regions, kpi_results, kpi_series, kpi_value
 from metrics.errors import UserError
 from metrics.page_state import PAGE_PERIODS, PageContext, page_context
-from metrics.periods import PeriodError, Window, add_months, label, parse_month, period_name, windows
+from metrics.periods import PeriodError, Window, add_months, parse_month, period_name, windows
 from metrics.regions import as_of, children, get_region, visible_children
 
 try:  # the page works without forecasts where the forecasting stack cannot be imported
@@ -133,7 +133,6 @@ def service_items(region: str, month, period: str, *, scope: Scope, dept: str | 
         texts = [_flag_text(n, t) for n, t in zip(df[f"{flag}_counties"], df["counties"], strict=True)]
         df[flag] = [short for short, _ in texts]
         df[f"{flag}_detail"] = [detail for _, detail in texts]
-    df.attrs.update(period_label=label(period, w), period_name=period_name(period))
     return df
 
 

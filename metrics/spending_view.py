@@ -326,6 +326,5 @@ def execution_forecast(region: str, month, *, scope: Scope) -> pd.DataFrame:
         return pd.DataFrame(columns=["month_no", "mean", "lo80", "hi80", "lo95", "hi95"])
     fc = kpi_forecast("budget_execution_rate", region, scope=scope, horizon=12 - m.month, cumulative=True)
     out = fc.reset_index(drop=True)
-    out.insert(0, "month_no", [p.month for p in fc.index])
-    out.attrs["model"] = fc.attrs.get("model")
+    out.insert(0, "month_no", [p.month for p in fc.index])  # fc's attrs (the model) come along
     return out
