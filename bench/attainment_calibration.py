@@ -83,7 +83,7 @@ def one(i: int):
                                 pd.Series(den[hist], index=idx[hist]), t_ytd, ye,
                                 n_paths=400, seed=i)
     hit_ytd = ytd_true >= t_ytd
-    return (p_level["probability"], bool(hit_level), p_ytd["probability"], bool(hit_ytd))
+    return (p_level.probability, bool(hit_level), p_ytd.probability, bool(hit_ytd))
 
 
 def table(pred, hit, title):

@@ -7,6 +7,7 @@ No SQL here: the engine, the rules and the spending view already answer every qu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, NotRequired, TypedDict
 
 import pandas as pd
 
@@ -45,8 +46,8 @@ class Briefing:
     money: KpiDisplay | None  # 累计支付 (万元)
     children: dict[str, pd.DataFrame] = field(default_factory=dict)  # KPI → child regions, ranked
     child_level: str | None = None  # "city" / "county"
-    highlights: dict = field(default_factory=dict)
-    problems: dict = field(default_factory=dict)
+    highlights: Highlights | dict[str, Any] = field(default_factory=dict)  # a test may give only some keys
+    problems: Problems | dict[str, Any] = field(default_factory=dict)
     outlook: list[dict] = field(default_factory=list)
     trend: pd.DataFrame | None = None  # 累计 series of the lead KPI in the year
     map_frame: pd.DataFrame | None = None  # lead KPI by county (province and city briefings)
@@ -98,7 +99,34 @@ def check_request(region: str, month: str, *, scope: Scope):
     return reg, m
 
 
-def _kpi_row(ytd: KpiResult, cur: KpiResult | None, higher: bool) -> dict:
+class RankedRegions(TypedDict):
+    """A KPI and some of the child regions with their values (the best, or the tail)."""
+
+    kpi_id: str
+    name: str
+    unit: str
+    regions: list[tuple[str, float]]
+
+
+class Highlights(TypedDict):
+    best: list[RankedRegions]
+    improved: list[KpiDisplay]
+    on_target: list[dict[str, Any]]
+
+
+class Problems(TypedDict):
+    red: list[dict[str, Any]]
+    amber: list[dict[str, Any]]
+    lagging: list[dict[str, Any]]
+    alerts_total: int
+    alerts: list[dict[str, Any]]
+    units_total: int
+    units_below: int
+    units_worst: list[dict[str, Any]]
+    tail_counties: NotRequired[RankedRegions | None]  # added for a province's briefing
+
+
+def _kpi_row(ytd: KpiResult, cur: KpiResult | None, higher: bool) -> dict[str, Any]:
     d = ytd.to_dict()
     d["ytd_value"] = _f(ytd.value)
     d["month_value"] = _f(cur.value) if cur is not None else None
@@ -117,9 +145,9 @@ def _children_frames(reg, month, ids, scope) -> tuple[dict[str, pd.DataFrame], s
     return {k: kpi_regions(k, kids, month, "ytd", scope=scope) for k in ids}, kids[0].level
 
 
-def _highlights(kpis: list[dict], frames: dict[str, pd.DataFrame]) -> dict:
+def _highlights(kpis: list[dict], frames: dict[str, pd.DataFrame]) -> Highlights:
     """Best performers among the children and the biggest improvements (同比, pp)."""
-    best = []
+    best: list[RankedRegions] = []
     for k in kpis:
         df = frames.get(k["kpi_id"])
         if df is None or df.empty or df["value"].isna().all():
@@ -149,7 +177,7 @@ def _lagging(kpis: list[dict], frames: dict[str, pd.DataFrame]) -> list[dict]:
     return sorted(rows, key=lambda r: (-len(r["kpis"]), r["region_code"]))
 
 
-def _tail(frame: pd.DataFrame | None, kpi) -> dict | None:
+def _tail(frame: pd.DataFrame | None, kpi) -> RankedRegions | None:
     """The counties at the bottom of the lead KPI (a province briefing names counties too)."""
     if frame is None or frame.empty or frame["value"].isna().all():
         return None
@@ -158,7 +186,7 @@ def _tail(frame: pd.DataFrame | None, kpi) -> dict | None:
             "regions": [(r.region_name, float(r.value)) for r in tail.itertuples()]}
 
 
-def _problems(reg, month, kpis, frames, scope) -> dict:
+def _problems(reg, month, kpis, frames, scope) -> Problems:
     alerts = project_alerts(reg.code, month, scope=scope)
     summary = alert_summary(alerts)
     units = unit_execution(reg.code, month, scope=scope)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TypedDict
 
 from briefing import charts
-from briefing.content import briefing_content
+from briefing.content import Briefing, briefing_content
 from briefing.document import write_pdf
 from briefing.slides import write_pptx
 from data.scope import Scope
@@ -32,14 +33,22 @@ def file_stem(b) -> str:
     return f"简报_{b.region}_{b.month}"
 
 
-def export(region: str, month: str, formats, out_dir, *, scope: Scope, progress=None) -> dict:
+class Exported(TypedDict):
+    """:func:`export`'s result: the briefing, the file written per format and the timings (s)."""
+
+    briefing: Briefing
+    paths: dict[str, Path]
+    timings: dict[str, float]
+
+
+def export(region: str, month: str, formats, out_dir, *, scope: Scope, progress=None) -> Exported:
     """Write the briefing in each format into ``out_dir``; returns paths and timings (s).
 
     ``progress(step, total, label)`` is called between steps (for the page's progress bar)."""
     fmts = parse_formats(formats)
     total = 2 + len(fmts)
     say = progress or (lambda *a: None)
-    timings = {}
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     say(0, total, "汇总数据")
     b = briefing_content(region, month, scope=scope)
@@ -50,7 +59,7 @@ def export(region: str, month: str, formats, out_dir, *, scope: Scope, progress=
     timings["charts"] = time.perf_counter() - t
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths: dict[str, Path] = {}
     for i, fmt in enumerate(fmts):
         say(2 + i, total, f"写出 {fmt.upper()}")
         t = time.perf_counter()

@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import TypedDict
 
 from data.scope import Scope
-from metrics.forecasting import kpi_attainment
+from metrics.forecasting import YearEnd, kpi_attainment
 
 ENGINE_ERRORS = (ValueError, LookupError, ArithmeticError, RuntimeError)
 
 
+class LinearPace(TypedDict):
+    """:func:`linear_pace`: the monthly value needed (None unless ``status`` is needed/met),
+    the status (needed, met, complete, no_target, no_data) and the months left."""
+
+    needed: float | None
+    status: str
+    months_remaining: int
+
+
 def linear_pace(current: float | None, target: float | None, months_done: int, *, kind: str,
-                higher_is_better: bool = True) -> dict:
+                higher_is_better: bool = True) -> LinearPace:
     """The monthly value needed from next month on, at an even pace, to end the year on target.
 
     ``kind``: ``rate`` (a 累计 rate: months weigh equally), ``sum`` (a 累计 total) or ``level``.
     """
     remaining = 12 - months_done
-    out = {"needed": None, "status": "needed", "months_remaining": remaining}
+    out: LinearPace = {"needed": None, "status": "needed", "months_remaining": remaining}
     if current is None or target is None:
         out["status"] = "no_target" if target is None else "no_data"
         return out
@@ -42,8 +52,9 @@ def linear_pace(current: float | None, target: float | None, months_done: int, *
     return out
 
 
-def _engine(kpi_id: str, region: str, month: date, scope: Scope) -> dict:
-    return kpi_attainment(kpi_id, region, scope=scope, year=month.year, as_of=month)
+def _engine(kpi_id: str, region: str, month: date, scope: Scope) -> YearEnd | None:
+    """The engine's year-end figures as seen from ``month`` (None: no data for the KPI)."""
+    return kpi_attainment(kpi_id, region, scope=scope, year=month.year, as_of=month).year_end
 
 
 def _num(x) -> float | None:
@@ -61,11 +72,11 @@ def attainments(kpis: list[dict], region: str, month: date, *, scope: Scope) -> 
             a = _engine(k["kpi_id"], region, month, scope)
         except ENGINE_ERRORS:
             a = None
-        if a and a.get("has_data", True) and a.get("expected") is not None:
-            row.update(source="engine", probability=_num(a.get("probability")), expected=_num(a.get("expected")),
-                       needed=_num(a.get("needed")), needed_kind=a.get("needed_kind"),
-                       status=a.get("needed_status"), months_remaining=a.get("months_remaining"),
-                       target=_num(a.get("target")) if a.get("target") is not None else k["target"])
+        if a is not None:
+            row.update(source="engine", probability=_num(a.probability), expected=_num(a.expected),
+                       needed=_num(a.needed), needed_kind=a.needed_kind,
+                       status=a.needed_status, months_remaining=a.months_remaining,
+                       target=_num(a.target) if a.target is not None else k["target"])
         else:
             kind = "rate" if k["unit"] == "%" else ("sum" if k["change_unit"] == "%" else "level")
             pace = linear_pace(k["ytd_value"], k["target"], month.month, kind=kind,

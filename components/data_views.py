@@ -7,8 +7,9 @@ sheet titles) so nothing here reads the specs or the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import dash_ag_grid as dag
 import pandas as pd
@@ -39,7 +40,7 @@ def create_notice(message: str, *, tone: str = "ok", notice_id: str | None = Non
     return html.Div(message, className=f"data-notice data-notice--{tone}", **({"id": notice_id} if notice_id else {}))
 
 
-def create_version_bar(info: dict) -> html.Div:
+def create_version_bar(info: Mapping[str, Any]) -> html.Div:
     """The version being served: number, as-of month and when it was published."""
     number = info.get("version")
     items = [html.Span(["当前数据版本 ", html.B(f"v{number}" if number is not None else DASH)],
@@ -222,7 +223,7 @@ _EDITED_RULE = ("params.data._orig != null && (params.value == null ? '' : '' + 
                 " != (params.data._orig.{col} == null ? '' : '' + params.data._orig.{col})")
 
 
-def _editable(field: str, header: str, **extra) -> dict:
+def _editable(field: str, header: str, **extra) -> dict[str, Any]:
     return {"field": field, "headerName": header, "editable": True, "cellClass": "data-cell--editable",
             "cellClassRules": {"data-cell--error": _ERROR_RULE.format(col=field),
                                "data-cell--edited": _EDITED_RULE.format(col=field)}, **extra}
@@ -241,7 +242,7 @@ def _grid(grid_id: str, rows: list[dict], columns: list[dict], *, height: int) -
     )
 
 
-def _row_column() -> dict:
+def _row_column() -> dict[str, Any]:
     return {"field": "_row", "headerName": "行", "width": 64, "maxWidth": 72, "pinned": "left", "editable": False,
             "filter": False}
 
@@ -287,7 +288,7 @@ def event_grid_rows(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def new_event_row(row_number: int) -> dict:
+def new_event_row(row_number: int) -> dict[str, Any]:
     """A blank milestone row added by 新增一行."""
     return {"_row": row_number, "_new": True, "project_id": None, "stage": None, "event_date": None, "note": None}
 

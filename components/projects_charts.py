@@ -8,6 +8,7 @@ most of a page render.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 import plotly.io as pio
@@ -22,7 +23,7 @@ TERMINATED = "终止（另计）"
 
 
 @lru_cache(maxsize=1)
-def template() -> dict:
+def template() -> dict[str, Any]:
     """The cockpit theme as a plain dict (plotly.js cannot resolve a template by name)."""
     return pio.templates["cockpit"].to_plotly_json()
 
@@ -47,7 +48,8 @@ def _both(counts, budgets) -> list[str]:
             for c, b in zip(counts, budgets, strict=True)]
 
 
-def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str, wall: bool = False) -> dict:
+def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str,
+                        wall: bool = False) -> dict[str, Any]:
     """Horizontal bars of projects by current stage, 申报 at the top and 终止 apart at the
     bottom; ``measure`` is ``count`` (个) or ``budget`` (万元); hover gives both exactly.
 
@@ -79,7 +81,7 @@ def create_stage_funnel(funnel: pd.DataFrame, *, measure: str, period_text: str,
     return {"data": [bar], "layout": layout}
 
 
-def _wall_funnel(bar: dict, n: int) -> dict:
+def _wall_funnel(bar: dict[str, Any], n: int) -> dict[str, Any]:
     """The wall's funnel of ``bar``'s rows: one colour per row from the wall's ramp, the labels
     outside in its title colour, room on the right of the widest bar for its label."""
     ramp = SCREEN.list("funnel")
@@ -101,7 +103,8 @@ def _wall_funnel(bar: dict, n: int) -> dict:
     return {"data": [trace], "layout": layout}
 
 
-def create_split_bars(split: pd.DataFrame, *, title: str, selected: str | None = None, height: int = 220) -> dict:
+def create_split_bars(split: pd.DataFrame, *, title: str, selected: str | None = None,
+                      height: int = 220) -> dict[str, Any]:
     """Two side-by-side bar panels per member (项目数 个 · 概算 万元); every bar carries its
     member in ``customdata`` for cross-filtering; members other than ``selected`` are faded."""
     opacity = [1.0 if selected in (None, m) else 0.3 for m in split["member"]]

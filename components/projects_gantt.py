@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -30,7 +31,7 @@ def _hover(row: dict, period_text: str) -> str:
             f"{start} {_day(row['bar_start'])} → {end}<br>计划完工：{_day(row['planned_finish']) or '—'}")
 
 
-def create_gantt(df: pd.DataFrame, *, as_of: date, period_text: str) -> dict:
+def create_gantt(df: pd.DataFrame, *, as_of: date, period_text: str) -> dict[str, Any]:
     """One bar per project from approval (or application) to completion, final acceptance
     or termination (to ``as_of`` while ongoing), coloured by status, with the planned
     finish as a marker and overdue bars outlined; ``customdata[0]`` is the project id."""

@@ -17,7 +17,7 @@ _LOW = (243, 247, 253)  # the light end of the blue scale; the dark end is the p
 _HIGH = tuple(int(PRIMARY[i:i + 2], 16) for i in (1, 3, 5))
 
 
-def heat_style(score) -> dict:
+def heat_style(score) -> dict[str, str]:
     """Background (light → dark blue over 0–100) and a readable text colour for a score cell."""
     if score is None or pd.isna(score):
         return {"backgroundColor": "#f5f6f8", "color": MUTED}

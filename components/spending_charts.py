@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
+from typing import Any
 
 import pandas as pd
 from dash import html
@@ -40,11 +41,11 @@ def create_spending_card(kpi: KpiDisplay, *, card_id: str) -> html.Div:
 
 
 @cache
-def _template() -> dict:
+def _template() -> dict[str, Any]:
     return TEMPLATE.to_plotly_json()
 
 
-def _figure(data: list[dict], layout: dict) -> dict:
+def _figure(data: list[dict], layout: dict) -> dict[str, Any]:
     return {"data": data, "layout": {"template": _template(), **layout}}
 
 
@@ -54,7 +55,7 @@ def _list(values) -> list:
 
 
 def create_execution_curve(curves: pd.DataFrame, progress: pd.DataFrame, *, year: int, height: int = 430,
-                           forecast: pd.DataFrame | None = None, wall: bool = False) -> dict:
+                           forecast: pd.DataFrame | None = None, wall: bool = False) -> dict[str, Any]:
     """累计 execution by month, one line per year (``year`` bold, earlier years lighter), each
     labelled with its year at its last point, against the 序时进度 straight line; ``forecast``
     (month_no, mean, lo80/hi80, lo95/hi95) continues ``year`` dashed with its bands.
@@ -146,7 +147,7 @@ def _spread_labels(annotations: list[dict], *, near: float = 5.0, step: int = 14
 
 
 def create_execution_bars(df: pd.DataFrame, *, time_progress: float, selected: str | None = None,
-                          height: int | None = None, left: int = 110) -> dict:
+                          height: int | None = None, left: int = 110) -> dict[str, Any]:
     """Horizontal bars of 累计 execution per member (worst at the top), coloured by the gap's
     RAG, with the 序时进度 line; ``selected`` is drawn full and the others faded. Hover: the
     exact rate, paid / budget in 万元 and the gap in 个百分点. ``customdata[0]`` is the member."""
@@ -177,7 +178,7 @@ def create_execution_bars(df: pd.DataFrame, *, time_progress: float, selected: s
     })
 
 
-def create_payment_bars(payments: pd.DataFrame, *, height: int = 240) -> dict:
+def create_payment_bars(payments: pd.DataFrame, *, height: int = 240) -> dict[str, Any]:
     """A project's payments per month (当月, 万元), one segment per kind and fund source,
     stacked and coloured by kind (建设/运维)."""
     data = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_ag_grid as dag
 import pandas as pd
 
@@ -15,7 +17,7 @@ LOCALE_TEXT = {  # the few grid strings a viewer sees
 }
 
 
-def number_column(field: str, header: str, *, digits: int = 1, suffix: str = "", **extra) -> dict:
+def number_column(field: str, header: str, *, digits: int = 1, suffix: str = "", **extra) -> dict[str, Any]:
     """A right-aligned numeric column formatted in the browser (sorting stays numeric)."""
     fmt = f"params.value == null ? '—' : d3.format(',.{digits}f')(params.value) + '{suffix}'"
     return {"field": field, "headerName": header, "type": "rightAligned", "filter": "agNumberColumnFilter",

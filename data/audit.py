@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TextIO
+from typing import TextIO, TypedDict
 
 from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, func, select, text
 
@@ -355,17 +355,33 @@ def parse_time(value, *, end: bool = False) -> datetime:
     return day + timedelta(days=1) if end else day
 
 
-def filter_args(*, user=None, action=None, start=None, end=None) -> dict:
+class AuditFilters(TypedDict, total=False):
+    """The keyword filters of :func:`search`, :func:`rows` and :func:`count` (:func:`filter_args`)."""
+
+    actor: str
+    action: str
+    since: datetime
+    until: datetime
+
+
+def _text_filter(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > 255:
+        raise AuditError("用户和操作的筛选条件应为文字")
+    return value
+
+
+def filter_args(*, user=None, action=None, start=None, end=None) -> AuditFilters:
     """The keyword filters of :func:`search`, :func:`rows` and :func:`count` from a form or a URL:
     a user, an action, and a range of dates (both days included). :class:`AuditError` in Chinese
     for anything malformed."""
-    out: dict = {}
-    for key, value in (("actor", user), ("action", action)):
-        if value in (None, ""):
-            continue
-        if not isinstance(value, str) or len(value) > 255:
-            raise AuditError("用户和操作的筛选条件应为文字")
-        out[key] = value
+    out: AuditFilters = {}
+    actor, act = _text_filter(user), _text_filter(action)
+    if actor is not None:
+        out["actor"] = actor
+    if act is not None:
+        out["action"] = act
     if start not in (None, ""):
         out["since"] = parse_time(start)
     if end not in (None, ""):

@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -176,7 +177,7 @@ def build_demo(
     force: bool = False,
     *,
     _item_limit: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Build the demo database at ``path`` through the intake (validate, then publish as a
     new version, exactly as an office's own uploads are); return build statistics.
 

@@ -36,6 +36,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import pandas as pd
@@ -220,7 +221,14 @@ def _cache_path(province_code: str, level: str, stamp: tuple, tolerance: float) 
     return cache_dir / f"geo-{province_code}-{level}-tol{tolerance:g}-{digest}.geojson"
 
 
-def _to_features(gdf: gpd.GeoDataFrame) -> list[dict]:
+class FeatureCollection(TypedDict):
+    """A GeoJSON FeatureCollection (``type`` is ``"FeatureCollection"``)."""
+
+    type: str
+    features: list[dict[str, Any]]
+
+
+def _to_features(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     return [
         {
             "type": "Feature",
@@ -305,7 +313,7 @@ def geojson(
     source: str | None = None,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
-) -> dict:
+) -> FeatureCollection:
     """A GeoJSON FeatureCollection of a layer, for ``go.Choroplethmap``.
 
     Each feature has ``id`` = code and ``properties`` ``{code, name, parent_code}``; use
@@ -317,12 +325,12 @@ def geojson(
     code, lv = _check_province(province_code), _check_level(level)
     collection = _geojson(code, lv, parent_code, _stamp(_source_dir(source)), source, float(tolerance))
     # shallow copies: callers may add keys, but the feature geometry is shared and read-only
-    return {**collection, "features": list(collection["features"])}
+    return {"type": collection["type"], "features": list(collection["features"])}
 
 
 @lru_cache(maxsize=256)
 def _geojson(province_code: str, level: str, parent_code: str | None, stamp, source: str | None,
-             tolerance: float) -> dict:
+             tolerance: float) -> FeatureCollection:
     # built once per layer, parent and source version: serialising 100 shapes costs ~50 ms
     gdf = boundaries(province_code, level, source, tolerance=tolerance)
     if parent_code is not None:
@@ -340,7 +348,7 @@ def _geojson(province_code: str, level: str, parent_code: str | None, stamp, sou
     return to_feature_collection(gdf)
 
 
-def to_feature_collection(gdf: gpd.GeoDataFrame) -> dict:
+def to_feature_collection(gdf: gpd.GeoDataFrame) -> FeatureCollection:
     """A ``code, name, parent_code, geometry`` frame as a FeatureCollection (``id`` = code)."""
     return {"type": "FeatureCollection", "features": _to_features(gdf)}
 

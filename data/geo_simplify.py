@@ -20,6 +20,7 @@ overlapping shape, the tolerance is halved until it has none (at worst only roun
 from __future__ import annotations
 
 import logging
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -79,7 +80,25 @@ def _areas(gdf: gpd.GeoDataFrame) -> pd.Series:
     return gdf.to_crs(EQUAL_AREA_CRS).area
 
 
-def area_error(original_gdf: gpd.GeoDataFrame, simplified_gdf: gpd.GeoDataFrame) -> dict:
+class AreaError(TypedDict):
+    """:func:`area_error`'s fractions and the codes missing from the simplified layer."""
+
+    max: float
+    max_code: str | None
+    total: float
+    symmetric: float
+    missing: list[str]
+
+
+class CoverageDefects(TypedDict):
+    """:func:`coverage_defects`'s overlaps, gaps and union area, in km²."""
+
+    overlap_km2: float
+    gap_km2: float
+    area_km2: float
+
+
+def area_error(original_gdf: gpd.GeoDataFrame, simplified_gdf: gpd.GeoDataFrame) -> AreaError:
     """Relative area error of a simplified layer against the original, matched on ``code``.
 
     Returns fractions (0.006 is 0.6 %): ``max`` (largest per-shape ``|ΔA| / A``),
@@ -114,7 +133,7 @@ def _fill(geom):
     return shapely.union_all([shapely.Polygon(p.exterior) for p in parts])
 
 
-def coverage_defects(gdf: gpd.GeoDataFrame, original_gdf: gpd.GeoDataFrame | None = None) -> dict:
+def coverage_defects(gdf: gpd.GeoDataFrame, original_gdf: gpd.GeoDataFrame | None = None) -> CoverageDefects:
     """Overlaps between neighbours and gaps between them, in km².
 
     ``overlap_km2`` is ``ΣA − A(∪)``: any area covered twice. ``gap_km2`` is the area

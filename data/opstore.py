@@ -14,6 +14,7 @@ import os
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -254,7 +255,7 @@ def history(limit: int = 50, url: str | None = None) -> list[dict]:
     return rows
 
 
-def get_import(import_id: int, url: str | None = None) -> dict | None:
+def get_import(import_id: int, url: str | None = None) -> dict[str, Any] | None:
     with engine(url).connect() as con:
         row = con.execute(select(import_log).where(import_log.c.import_id == import_id)).first()
     return dict(row._mapping) if row else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypedDict
 
 from metrics.catalogue import Kpi, load_catalogue
 from metrics.format import DASH, PP, as_number, fixed, fmt_value, fmt_words, rag_label
@@ -244,7 +244,13 @@ def kpi_display(result, *, freshness: Freshness | None = None) -> KpiDisplay:
     )
 
 
-def _fresh_fields(f: Freshness | None) -> dict:
+class _FreshFields(TypedDict):
+    fresh_text: str | None
+    late: bool
+    late_text: str
+
+
+def _fresh_fields(f: Freshness | None) -> _FreshFields:
     return {"fresh_text": f.text if f else None, "late": bool(f and f.late),
             "late_text": f.late_text if f and f.late else ""}
 

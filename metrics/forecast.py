@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,7 @@ from scipy import stats
 from metrics.cache import memo
 
 __all__ = [
+    "Backtest",
     "backtest",
     "forecast",
     "mase",
@@ -672,8 +673,21 @@ def simulate(y, horizon: int, n_paths: int = 1000, seed: int = 0, **kw) -> np.nd
 # --------------------------------------------------------------------------------------------
 # back-test
 # --------------------------------------------------------------------------------------------
+_BACKTEST_METHODS = ("engine", "seasonal_naive", "naive2")
+
+
+class Backtest(TypedDict):
+    """:func:`backtest`'s result: per method, the mean ``smape`` and ``mase`` over the
+    origins (the engine also ``coverage80`` …), and the origins (cut points)."""
+
+    engine: dict[str, float]
+    seasonal_naive: dict[str, float]
+    naive2: dict[str, float]
+    origins: list[int]
+
+
 def backtest(y, horizon: int, n_origins: int = 3, step: int | None = None,
-             levels=(80, 95), **kw) -> dict:
+             levels=(80, 95), **kw) -> Backtest:
     """Rolling-origin evaluation on the last part of ``y``.
 
     Origins are placed so that the last one leaves exactly ``horizon`` months for testing and
@@ -686,10 +700,10 @@ def backtest(y, horizon: int, n_origins: int = 3, step: int | None = None,
     v = prep.values
     step = int(step or horizon)
     m = int(kw.get("seasonal_period", 12))
-    res: dict[str, Any] = {"engine": {"smape": [], "mase": []}, "seasonal_naive": {"smape": [], "mase": []},
-           "naive2": {"smape": [], "mase": []}, "origins": []}
+    scores: dict[str, dict[str, list[float]]] = {name: {"smape": [], "mase": []} for name in _BACKTEST_METHODS}
+    origins: list[int] = []
     for L in levels:
-        res["engine"][f"coverage{_level_label(L)}"] = []
+        scores["engine"][f"coverage{_level_label(L)}"] = []
     for k in range(n_origins - 1, -1, -1):
         cut = len(v) - horizon - k * step
         if cut < 1:
@@ -697,19 +711,19 @@ def backtest(y, horizon: int, n_origins: int = 3, step: int | None = None,
         tr, te = v[:cut], v[cut : cut + horizon]
         s = pd.Series(tr, index=pd.RangeIndex(len(tr)))
         f = forecast(s, horizon, levels, **kw)
-        res["origins"].append(int(cut))
+        origins.append(int(cut))
         for name, fc in (("engine", f["mean"].to_numpy()),
                          ("seasonal_naive", seasonal_naive(tr, horizon, m)),
                          ("naive2", naive2(tr, horizon, m))):
-            res[name]["smape"].append(smape(te, fc))
-            res[name]["mase"].append(mase(tr, te, fc, m))
+            scores[name]["smape"].append(smape(te, fc))
+            scores[name]["mase"].append(mase(tr, te, fc, m))
         for L in levels:
             lab = _level_label(L)
             inside = (te >= f[f"lo{lab}"].to_numpy()) & (te <= f[f"hi{lab}"].to_numpy())
-            res["engine"][f"coverage{lab}"].append(float(np.mean(inside)))
-    if not res["origins"]:
+            scores["engine"][f"coverage{lab}"].append(float(np.mean(inside)))
+    if not origins:
         raise ValueError("series too short for the requested back-test")
-    for name in ("engine", "seasonal_naive", "naive2"):
-        for key, vals in list(res[name].items()):
-            res[name][key] = float(np.nanmean(vals)) if len(vals) else float("nan")
-    return res
+    mean = {name: {key: float(np.nanmean(vals)) if len(vals) else float("nan") for key, vals in by_key.items()}
+            for name, by_key in scores.items()}
+    return {"engine": mean["engine"], "seasonal_naive": mean["seasonal_naive"], "naive2": mean["naive2"],
+            "origins": origins}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pandas as pd
 
@@ -15,7 +16,8 @@ from data.scope import Scope
 from metrics.catalogue import load_catalogue
 from metrics.display import pace_texts
 from metrics.engine import kpi_series
-from metrics.forecasting import kpi_attainment, kpi_forecast, kpi_shape, year_end_target
+from metrics.forecast import Backtest
+from metrics.forecasting import KpiAttainment, YearEnd, kpi_attainment, kpi_forecast, kpi_shape, year_end_target
 from metrics.format import fmt_value
 from metrics.page_state import DictAccess, PageContext, page_context
 from metrics.periods import PeriodError, Window, add_months, time_progress
@@ -101,7 +103,22 @@ def _pct(x) -> str:
     return "—" if x is None or x != x else f"{100 * x:.0f}%"
 
 
-def backtest_summary(bt: dict | None, horizon: int) -> dict:
+class BacktestSummary(TypedDict, total=False):
+    """The back-test panel: ``available`` and ``text`` always, the figures when available."""
+
+    available: bool
+    text: str
+    smape: float
+    mase: float
+    naive2_smape: float
+    naive2_mase: float
+    relative_mase: float | None
+    coverage80: float | None
+    coverage95: float | None
+    origins: int
+
+
+def backtest_summary(bt: Backtest | None, horizon: int) -> BacktestSummary:
     """Back-test figures and one Chinese sentence (sMAPE, MASE against Naive2, coverage)."""
     if not bt or not bt.get("origins"):
         return {"available": False, "text": "历史数据不足，无法回测"}
@@ -118,9 +135,9 @@ def backtest_summary(bt: dict | None, horizon: int) -> dict:
             "coverage95": e.get("coverage95"), "origins": len(bt["origins"]), "text": text}
 
 
-def _needed_text(a: dict, unit: str) -> str:
+def _needed_text(a: YearEnd, unit: str) -> str:
     """The pace needed, in the display model's wording (the briefing says the same)."""
-    return pace_texts(a.get("needed_status"), a.get("needed"), a.get("needed_kind"), unit)[0]
+    return pace_texts(a.needed_status, a.needed, a.needed_kind, unit)[0]
 
 
 def what_if_unit(kpi_id: str) -> str:
@@ -133,25 +150,35 @@ def what_if_unit(kpi_id: str) -> str:
     return shape.base.unit
 
 
-def what_if_view(kpi_id: str, region: str, pp: float, mode: str, *, scope: Scope) -> dict:
+class WhatIfText(TypedDict, total=False):
+    """The what-if panel: the scenario's year-end value and its sentence (``baseline`` and
+    ``probability`` too when there is data and the year is not over)."""
+
+    value: float | None
+    text: str
+    baseline: float
+    probability: float | None
+
+
+def what_if_view(kpi_id: str, region: str, pp: float, mode: str, *, scope: Scope) -> WhatIfText:
     """The year-end figure when every future month moves by ``pp`` (``mode`` ramp/flat)."""
     kpi = load_catalogue().kpi(kpi_id)
-    a = kpi_attainment(kpi_id, region, scope=scope, what_if_pp=float(pp or 0.0), what_if_mode=mode)
-    if not a.get("has_data"):
+    att = kpi_attainment(kpi_id, region, scope=scope, what_if_pp=float(pp or 0.0), what_if_mode=mode)
+    a = att.year_end
+    if a is None:
         return {"value": None, "text": "暂无数据"}
-    w = a["what_if"]
-    step = f"{abs(w['shift']):.1f} {what_if_unit(kpi_id)}".replace(" %", "%")
-    move = "提高" if w["shift"] >= 0 else "降低"
+    w = a.what_if
+    step = f"{abs(w.shift):.1f} {what_if_unit(kpi_id)}".replace(" %", "%")
+    move = "提高" if w.shift >= 0 else "降低"
     how = "（逐月递增）" if mode == "ramp" else "（每月相同）"
-    if a["months_remaining"] == 0:
-        return {"value": w["scenario"], "text": f"{a['year']}年已结束：年底值 {fmt_value(w['scenario'], kpi.unit)}"}
-    delta = fmt_value(w["delta"], "个百分点") if kpi.is_rate else fmt_value(w["delta"], kpi.unit)
-    text = (f"若今后每月{move} {step}{how}，{a['year']}年底{kpi.name}预计为 {fmt_value(w['scenario'], kpi.unit)}"
-            f"（基线 {fmt_value(w['baseline'], kpi.unit)}，变化 {delta}）")
-    if w.get("probability_scenario") is not None:
-        text += f"；达标概率 {_pct(w['probability_scenario'])}"
-    return {"value": w["scenario"], "baseline": w["baseline"], "probability": w.get("probability_scenario"),
-            "text": text}
+    if a.months_remaining == 0:
+        return {"value": w.scenario, "text": f"{a.year}年已结束：年底值 {fmt_value(w.scenario, kpi.unit)}"}
+    delta = fmt_value(w.delta, "个百分点") if kpi.is_rate else fmt_value(w.delta, kpi.unit)
+    text = (f"若今后每月{move} {step}{how}，{a.year}年底{kpi.name}预计为 {fmt_value(w.scenario, kpi.unit)}"
+            f"（基线 {fmt_value(w.baseline, kpi.unit)}，变化 {delta}）")
+    if w.probability_scenario is not None:
+        text += f"；达标概率 {_pct(w.probability_scenario)}"
+    return {"value": w.scenario, "baseline": w.baseline, "probability": w.probability_scenario, "text": text}
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,11 +198,11 @@ class ForecastPage(DictAccess):
     forecast: pd.DataFrame
     has_data: bool
     future_target: list
-    attainment: dict
+    attainment: KpiAttainment
     model: str | None
     model_zh: str
     modelled: str | None
-    backtest: dict
+    backtest: BacktestSummary
     title: str
     what_if_unit: str
     view_options: list[dict]
@@ -214,29 +241,41 @@ def forecast_page_data(region, kpi: str | None, horizon, view: str | None, *, sc
     )
 
 
-def _attainment_texts(a: dict, unit: str, name: str) -> dict:
-    if not a.get("has_data"):
+class AttainmentTexts(TypedDict, total=False):
+    """The sentences of the 预测 page's attainment panels (:class:`ForecastPage` fields)."""
+
+    probability_text: str
+    expected_text: str
+    needed_text: str
+    target_text: str
+    remaining_text: str
+
+
+def _attainment_texts(att: KpiAttainment, unit: str, name: str) -> AttainmentTexts:
+    a = att.year_end
+    if a is None:
         return {"probability_text": "暂无数据", "expected_text": "—", "needed_text": "—", "target_text": "—"}
-    year = a["year"]
-    if a.get("target") is None:
+    year = a.year
+    if a.target is None:
         target_text = "未设定年度目标"
         prob = f"{name}未设定{year}年目标"
     else:
-        rel = "≥" if a["higher_is_better"] else "≤"
-        target_text = f"{year}年目标 {rel} {fmt_value(a['target'], unit)}（{a.get('target_source') or '目录默认'}）"
-        prob = (f"{year}年数据已齐：年底{'已' if a['probability'] >= 0.5 else '未'}达到目标"
-                if a["months_remaining"] == 0 else
-                f"按当前趋势，{year}年底达到目标的概率为 {_pct(a['probability'])}")
-    lo, hi = a["interval"]
-    lo95, hi95 = a["interval95"]
-    expected = (f"{year}年底预计 {fmt_value(a['expected'], unit)}（80% 区间 {fmt_value(lo, unit)}～"
+        rel = "≥" if a.higher_is_better else "≤"
+        target_text = f"{year}年目标 {rel} {fmt_value(a.target, unit)}（{att.target_source or '目录默认'}）"
+        p = a.probability or 0.0  # a target is set: the engine gave a probability
+        prob = (f"{year}年数据已齐：年底{'已' if p >= 0.5 else '未'}达到目标"
+                if a.months_remaining == 0 else
+                f"按当前趋势，{year}年底达到目标的概率为 {_pct(a.probability)}")
+    lo, hi = a.interval
+    lo95, hi95 = a.interval95
+    expected = (f"{year}年底预计 {fmt_value(a.expected, unit)}（80% 区间 {fmt_value(lo, unit)}～"
                 f"{fmt_value(hi, unit)}；95% 区间 {fmt_value(lo95, unit)}～{fmt_value(hi95, unit)}）")
-    if a["months_remaining"] == 0:
-        expected = f"{year}年底实际 {fmt_value(a['expected'], unit)}"
+    if a.months_remaining == 0:
+        expected = f"{year}年底实际 {fmt_value(a.expected, unit)}"
     return {"probability_text": prob, "expected_text": expected, "needed_text": _needed_text(a, unit),
             "target_text": target_text,
-            "remaining_text": (f"距{year}年底还有 {a['months_remaining']} 个月"
-                               f"（当前 {fmt_value(a['current'], unit)}）")}
+            "remaining_text": (f"距{year}年底还有 {a.months_remaining} 个月"
+                               f"（当前 {fmt_value(a.current, unit)}）")}
 
 
 def forecast_table(region, kpi: str, horizon, view: str | None, *, scope: Scope) -> pd.DataFrame:

@@ -33,7 +33,7 @@ and ``$COCKPIT_FORECAST_CACHE_MB``, default 64 MB; the least recently used files
 first). What-if results (a non-zero shift: every slider value is a new key) are never
 written to disk; they live in a small store of their own (:data:`WHAT_IF_CACHE_SIZE`), so
 no stream of values can fill the disk or push the forecasts out of memory. Only data is
-cached (DataFrames and dicts), never figures. Cached objects are shared: treat them as
+cached (DataFrames and frozen dataclasses), never figures. Cached objects are shared: treat them as
 read-only.
 
 Threads: fits run with one BLAS thread (``threadpoolctl``): measured 6.4 s → 0.7 s for four
@@ -49,7 +49,9 @@ import hashlib
 import math
 import os
 import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +61,7 @@ from metrics.cache import Disk, memo
 from metrics.catalogue import load_catalogue
 from metrics.engine import kpi_series
 from metrics.engine.targets import year_end_target as engine_year_end_target
-from metrics.forecast import backtest, forecast, simulate
+from metrics.forecast import Backtest, backtest, forecast, simulate
 from metrics.forecast_shape import (
     RATE_BOUNDS,
     Shape,
@@ -72,7 +74,7 @@ from metrics.forecast_shape import (
 )
 from metrics.periods import PeriodError, parse_month
 from metrics.regions import as_of
-from metrics.year_end import N_PATHS, attainment_from_history
+from metrics.year_end import N_PATHS, WhatIf, YearEnd, attainment_from_history
 
 try:  # one BLAS thread per fit; without threadpoolctl the fits are merely slower
     from threadpoolctl import threadpool_limits
@@ -82,7 +84,10 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "MAX_HORIZON",
     "WHAT_IF_MODES",
+    "KpiAttainment",
     "Shape",
+    "WhatIf",
+    "YearEnd",
     "attainment_from_history",
     "clear_cache",
     "kpi_attainment",
@@ -94,7 +99,7 @@ __all__ = [
 
 MAX_HORIZON = 36
 WHAT_IF_MODES = ("ramp", "flat")
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3  # 3: an attainment is stored as KpiAttainment.to_dict()
 # the disk cache outlives the process: key it by the modelling code too, so an engine
 # change never serves forecasts made by the previous engine
 _ENGINE_VERSION = hashlib.sha256(b"".join(
@@ -106,6 +111,40 @@ WHAT_IF_CACHE_SIZE = 64  # memory only (see the module docstring)
 DISK_CACHE_FILES = 512
 DISK_CACHE_MB = 64
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "cache"
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True)
+class KpiAttainment:
+    """:func:`kpi_attainment`'s answer: which KPI, region and year it is about, the shape its
+    year-end value is modelled by, where its target comes from, and the figures
+    (``year_end``; None when the region has no data for the KPI)."""
+
+    kpi_id: str
+    region: str
+    unit: str
+    year: int
+    shape: str
+    year_end: YearEnd | None = None
+    target_source: str | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return self.year_end is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the disk cache); :meth:`from_dict` reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> KpiAttainment:
+        ye = doc.get("year_end")
+        year_end = None if ye is None else YearEnd(**{
+            **ye, "interval": tuple(ye["interval"]), "interval95": tuple(ye["interval95"]),
+            "what_if": WhatIf(**ye["what_if"])})
+        return cls(**{**doc, "year_end": year_end})
 
 
 # ------------------------------------------------------------------ cache
@@ -154,12 +193,12 @@ def memory_cache_sizes() -> dict[str, int]:
     return {"results": _forecast.cache_len() + _attainment.cache_len(), "what_if": _what_if_attainment.cache_len()}
 
 
-def _frame_to_doc(df: pd.DataFrame) -> dict:
+def _frame_to_doc(df: pd.DataFrame) -> dict[str, Any]:
     return {"index": [str(p) for p in df.index], "columns": {c: df[c].tolist() for c in df.columns},
             "attrs": df.attrs}
 
 
-def _frame_from_doc(doc: dict) -> pd.DataFrame:
+def _frame_from_doc(doc: dict[str, Any]) -> pd.DataFrame:
     idx = pd.PeriodIndex(doc["index"], freq="M")
     df = pd.DataFrame({c: pd.Series(v, dtype=float) for c, v in doc["columns"].items()})
     df.index = idx
@@ -171,6 +210,32 @@ def _frame_from_doc(doc: dict) -> pd.DataFrame:
 
 
 FORECAST_COLUMNS = ["mean", "lo80", "hi80", "lo95", "hi95"]
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The engine's description of the model it fitted, read once from the attrs of
+    :func:`metrics.forecast.forecast`'s frame."""
+
+    model: str | None
+    seasonal: bool | None
+    transform: str | None
+    notes: list[str]
+
+    @classmethod
+    def of(cls, fc: pd.DataFrame) -> _Fitted:
+        a = fc.attrs
+        return cls(a["model"], a.get("seasonal"), a.get("transform"), a.get("notes", []))
+
+
+@dataclass(frozen=True, eq=False)
+class _PathsForecast:
+    """:func:`_ytd_forecast_from_paths`: the 累计 quantiles, the monthly series the model was
+    fitted to (rate or flow) and that model."""
+
+    frame: pd.DataFrame
+    modelled: pd.Series
+    fitted: _Fitted
 
 
 def _check_horizon(horizon) -> int:
@@ -185,9 +250,12 @@ def _history(kpi_id: str, region: str, scope: Scope, cumulative: bool) -> pd.Ser
                      index=pd.PeriodIndex(pd.to_datetime(s["month"]), freq="M"))
 
 
-def _plain_backtest(bt: dict) -> dict:
-    return {k: ({m: float(x) for m, x in v.items()} if isinstance(v, dict) else [int(o) for o in v])
-            for k, v in bt.items()}
+def _plain_backtest(bt: Backtest) -> Backtest:
+    def plain(scores: dict[str, float]) -> dict[str, float]:
+        return {m: float(x) for m, x in scores.items()}
+
+    return {"engine": plain(bt["engine"]), "seasonal_naive": plain(bt["seasonal_naive"]),
+            "naive2": plain(bt["naive2"]), "origins": [int(o) for o in bt["origins"]]}
 
 
 def _compute_forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumulative: bool) -> pd.DataFrame:
@@ -204,27 +272,26 @@ def _compute_forecast(kpi_id: str, region: str, scope: Scope, horizon: int, cumu
     shape = kpi_shape(kpi_id)
     ytd = cumulative or shape.base.target_mode == "time_progress"  # the engine's series is 累计
     if ytd and not shape.gap and shape.kind != "level":
-        out = _ytd_forecast_from_paths(shape, _monthly_inputs(shape, region, scope), horizon)
-        modelled, model_bounds = out.attrs.pop("modelled"), (RATE_BOUNDS if shape.kind == "ytd_rate"
-                                                               else shape.bounds)
+        paths = _ytd_forecast_from_paths(shape, _monthly_inputs(shape, region, scope), horizon)
+        out, modelled, fitted = paths.frame, paths.modelled, paths.fitted
+        model_bounds = RATE_BOUNDS if shape.kind == "ytd_rate" else shape.bounds
         method = "paths"
     else:
         out = forecast(y, horizon, (80, 95), bounds=bounds)
-        modelled, model_bounds, method = y, bounds, "direct"
+        modelled, model_bounds, method, fitted = y, bounds, "direct", _Fitted.of(out)
     try:  # the accuracy of the model actually fitted, on the series it was fitted to
         bt = _plain_backtest(backtest(modelled, horizon, n_origins=3, bounds=model_bounds))
     except ValueError:  # too short to hold out `horizon` months
         bt = None
-    attrs = out.attrs
     out = out[FORECAST_COLUMNS].copy()
-    out.attrs = {"model": attrs["model"], "backtest": bt, "bounds": bounds, "has_data": True, "method": method,
-                 "modelled": modelled_label(shape, method), "seasonal": attrs.get("seasonal"),
-                 "transform": attrs.get("transform"), "notes": attrs.get("notes", []),
+    out.attrs = {"model": fitted.model, "backtest": bt, "bounds": bounds, "has_data": True, "method": method,
+                 "modelled": modelled_label(shape, method), "seasonal": fitted.seasonal,
+                 "transform": fitted.transform, "notes": fitted.notes,
                  "last_observed": str(y.dropna().index.max())}
     return out
 
 
-def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> pd.DataFrame:
+def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> _PathsForecast:
     """累计 forecast of a flow-based KPI: simulate the monthly flows (and denominators), add
     them up within each calendar year, read the quantiles. The December figure is thus the
     year-end distribution that :func:`kpi_attainment` reports, not a second model's guess."""
@@ -260,9 +327,7 @@ def _ytd_forecast_from_paths(shape: Shape, data: pd.DataFrame, horizon: int) -> 
     out = pd.DataFrame(dict(zip(FORECAST_COLUMNS, q, strict=True)), index=months)
     if shape.bounds:  # a rate, or a share of the budget: paying beyond it needs a budget adjustment
         out = out.clip(*shape.bounds)
-    out.attrs.update(model=fc.attrs["model"], modelled=modelled, seasonal=fc.attrs.get("seasonal"),
-                     transform=fc.attrs.get("transform"), notes=fc.attrs.get("notes", []))
-    return out
+    return _PathsForecast(frame=out, modelled=modelled, fitted=_Fitted.of(fc))
 
 
 def kpi_forecast(kpi_id: str, region: str, *, scope: Scope, horizon: int = 6,
@@ -332,7 +397,7 @@ def _check_year(year, data: pd.DataFrame) -> int:
 
 
 def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float, mode: str,
-                        as_of_month: str | None = None) -> dict:
+                        as_of_month: str | None = None) -> KpiAttainment:
     cat = load_catalogue()
     kpi = cat.kpi(kpi_id)
     shape = kpi_shape(kpi_id)
@@ -340,9 +405,8 @@ def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float,
     if as_of_month:  # as seen at the end of that month: later months are not known yet
         data = data[data.index <= pd.Period(as_of_month, freq="M")]
     y = _check_year(year, data)
-    out = {"kpi_id": kpi_id, "region": region, "unit": kpi.unit, "year": y}
     if data["value"].dropna().empty:
-        return {**out, "has_data": False, "shape": shape.kind, "probability": None, "model": None}
+        return KpiAttainment(kpi_id=kpi_id, region=region, unit=kpi.unit, year=y, shape=shape.kind)
     base_target, base_source = engine_year_end_target(shape.base, region, y)
     target, source = (engine_year_end_target(kpi, region, y) if shape.gap else (base_target, base_source))
     # a gap's event "base − base target ≥ gap target" is "base ≥ base target + gap target"
@@ -351,14 +415,9 @@ def _compute_attainment(kpi_id: str, region: str, scope: Scope, year, pp: float,
     res = attainment_from_history(shape, data, modelled_target, y, higher_is_better=kpi.higher_is_better,
                                   what_if_pp=pp, what_if_mode=mode)
     if offset:
-        for k in ("expected", "current", "what_if_value"):
-            res[k] = None if res[k] is None else res[k] - offset
-        for k in ("interval", "interval95"):
-            res[k] = tuple(v - offset for v in res[k])
-        for k in ("baseline", "scenario"):
-            res["what_if"][k] -= offset
-        res["target"] = target
-    return {**out, **res, "has_data": True, "target_source": source}
+        res = res.shifted(offset, target)
+    return KpiAttainment(kpi_id=kpi_id, region=region, unit=kpi.unit, year=y, shape=shape.kind,
+                         target_source=source, year_end=res)
 
 
 def _last_month():
@@ -366,21 +425,23 @@ def _last_month():
 
 
 def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if_pp: float = 0.0,
-                   what_if_mode: str = "ramp", as_of=None) -> dict:
+                   what_if_mode: str = "ramp", as_of=None) -> KpiAttainment:
     """Will the KPI meet its target at the end of ``year`` (default: the data's last year)?
 
     ``as_of`` (a month) answers as it could have been answered then, from the history up
     to that month only (a June briefing must not know July).
 
-    Returns ``probability`` (None without a target), ``expected`` (median year-end value),
-    ``interval`` (p10, p90) and ``interval95``, ``target`` and ``target_source``, ``current``
-    (the 累计 value so far), ``needed`` (the monthly value needed from next month on, by
-    ``needed_kind``: ``monthly_rate`` %, ``monthly_share`` 个百分点 of the budget,
-    ``monthly_flow`` in the KPI's unit, ``monthly_increase`` of a stock) with
+    Returns a :class:`KpiAttainment`: the KPI, region, unit, year, shape and
+    ``target_source``, and ``year_end`` (None without data), a
+    :class:`~metrics.year_end.YearEnd` with ``probability`` (None without a target),
+    ``expected`` (median year-end value), ``interval`` (p10, p90) and ``interval95``,
+    ``target``, ``current`` (the 累计 value so far), ``needed`` (the monthly value needed from
+    next month on, by ``needed_kind``: ``monthly_rate`` %, ``monthly_share`` 个百分点 of the
+    budget, ``monthly_flow`` in the KPI's unit, ``monthly_increase`` of a stock) with
     ``needed_status`` (needed, secured, impossible, met, complete, no_target),
-    ``months_remaining``, ``shape``, ``model`` (the engine's description), ``backtest`` and
-    ``what_if`` / ``what_if_value`` (the year-end value when every future month moves by
-    ``what_if_pp``: ``ramp`` adds it once more each month, ``flat`` adds it to every month).
+    ``months_remaining``, ``model`` (the engine's description) and ``what_if`` /
+    ``what_if_value`` (the year-end value when every future month moves by ``what_if_pp``:
+    ``ramp`` adds it once more each month, ``flat`` adds it to every month).
     """
     scope = require(scope)
     load_catalogue().kpi(kpi_id)
@@ -397,20 +458,14 @@ def kpi_attainment(kpi_id: str, region: str, *, scope: Scope, year=None, what_if
     return cached(kpi_id, region, scope, year, pp, what_if_mode, cut)
 
 
-def _attainment_from_doc(doc: dict) -> dict:
-    for k in ("interval", "interval95"):
-        if k in doc and doc[k] is not None:
-            doc[k] = tuple(doc[k])
-    return doc
-
-
-@memo(CACHE_SIZE, copy=False, wrap_call=_fitting, disk=_disk("attainment", decode=_attainment_from_doc))
+@memo(CACHE_SIZE, copy=False, wrap_call=_fitting,
+      disk=_disk("attainment", KpiAttainment.to_dict, KpiAttainment.from_dict))
 def _attainment(kpi_id: str, region: str, scope: Scope, year: str | None, pp: float, mode: str,
-                cut: str | None) -> dict:
+                cut: str | None) -> KpiAttainment:
     return _compute_attainment(kpi_id, region, scope, year, pp, mode, cut)
 
 
 @memo(WHAT_IF_CACHE_SIZE, copy=False, wrap_call=_fitting)
 def _what_if_attainment(kpi_id: str, region: str, scope: Scope, year: str | None, pp: float, mode: str,
-                        cut: str | None) -> dict:
+                        cut: str | None) -> KpiAttainment:
     return _compute_attainment(kpi_id, region, scope, year, pp, mode, cut)

@@ -53,7 +53,7 @@ class Freshness:
     text: str  # 数据截至 2026-10 · 更新于 11-05
     late_text: str  # 数据未按期更新, or ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | bool | None]:
         """JSON-able (dates as ISO strings)."""
         return {"family": self.family, "label": self.label,
                 "as_of_month": self.as_of_month.strftime("%Y-%m") if self.as_of_month else None,

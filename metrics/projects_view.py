@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 import pandas as pd
 
@@ -200,7 +201,58 @@ def _flag(value: bool, yes: str = "是", no: str = "否") -> str:
     return yes if bool(value) else no
 
 
-def _money(kind: str, budget_name: str, budget, paid) -> dict:
+class Money(TypedDict):
+    """建设 or 运维 money of a project: budget and paid (万元), progress in % (None without a
+    budget) and the drawn bar (the progress clamped to 0–100)."""
+
+    kind: str
+    budget_name: str
+    budget: float
+    paid: float
+    progress: float | None
+    bar: float
+
+
+class ProjectEvent(TypedDict):
+    stage: str
+    label: str
+    date: date | None
+    note: str | None
+
+
+class ProjectFlag(TypedDict):
+    name: str
+    value: str
+    ok: bool | None
+
+
+class ProjectDetail(TypedDict):
+    """One project as :func:`project_detail` gives it (the project page's detail panel)."""
+
+    project_id: str
+    name: str
+    owner_unit: str
+    owner_level: str
+    county_code: str
+    county_name: str
+    dept_name: str
+    category: str
+    tier: str
+    fund_source: str
+    apply_year: int
+    as_of: date
+    as_of_label: str
+    stage: str | None
+    stage_label: str
+    planned_start: date | None
+    planned_finish: date | None
+    money: list[Money]
+    events: list[ProjectEvent]
+    flags: list[ProjectFlag]
+    alerts: pd.DataFrame
+
+
+def _money(kind: str, budget_name: str, budget, paid) -> Money:
     budget, paid = float(budget), float(paid)
     progress = paid / budget * 100 if budget else None
     # the drawn bar is clamped to its track; the text keeps the true percentage
@@ -208,7 +260,7 @@ def _money(kind: str, budget_name: str, budget, paid) -> dict:
             "bar": min(max(progress or 0.0, 0.0), 100.0)}
 
 
-def project_detail(project_id: str, month, *, scope: Scope) -> dict | None:
+def project_detail(project_id: str, month, *, scope: Scope) -> ProjectDetail | None:
     """One visible project as it stood at the end of ``month``: attributes, 建设 (批复概算
     vs paid) and 运维 (budgets allotted vs paid) money with progress in %, every stage with
     the date reached, the compliance flags and its active alerts (即将到期 reminders included).
@@ -231,8 +283,10 @@ def project_detail(project_id: str, month, *, scope: Scope) -> dict | None:
     score = p["performance_score"]
     mlps = p["mlps_level"]
     return {
-        **{k: p[k] for k in ("project_id", "name", "owner_unit", "owner_level", "county_code", "county_name",
-                             "dept_name", "category", "tier", "fund_source", "apply_year")},
+        "project_id": p["project_id"], "name": p["name"], "owner_unit": p["owner_unit"],
+        "owner_level": p["owner_level"], "county_code": p["county_code"], "county_name": p["county_name"],
+        "dept_name": p["dept_name"], "category": p["category"], "tier": p["tier"],
+        "fund_source": p["fund_source"], "apply_year": p["apply_year"],
         "as_of": as_of,
         "as_of_label": stock_label(month),
         "stage": None if current is None else current["stage"],
@@ -269,17 +323,30 @@ def _headline(region: str, month: str, scope: Scope) -> tuple[dict, ...]:
     return tuple(r.to_dict() for r in kpi_results(list(HEADLINE), region, month, "month", scope=scope))
 
 
+@dataclass(frozen=True, eq=False)
+class _Portfolio:
+    """The pieces shared by every view of one region × month × tier (read only)."""
+
+    state: pd.DataFrame
+    funnel: pd.DataFrame
+    alerts: pd.DataFrame
+    summary: pd.DataFrame
+    units: pd.DataFrame
+    tiers: pd.DataFrame
+    categories: pd.DataFrame
+
+
 @memo(maxsize=64)
-def _portfolio(region: str, month: str, tier: str | None, scope: Scope) -> dict:
+def _portfolio(region: str, month: str, tier: str | None, scope: Scope) -> _Portfolio:
     """The pieces shared by every view of one region × month × tier, computed once per data
     version (callers only read them): state, funnel, splits, tier alerts, owner units."""
     state = portfolio_state(region, month, scope=scope, tier=tier)
     alerts = _tier_alerts(region, month, scope, tier)
-    return {"state": state, "funnel": _funnel(state), "alerts": alerts,
-            "summary": alert_summary(alerts, reminders=True),
-            "units": _units(state, alerts),
-            "tiers": portfolio_split(region, month, scope=scope, dim="tier"),
-            "categories": portfolio_split(region, month, scope=scope, dim="category")}
+    return _Portfolio(state=state, funnel=_funnel(state), alerts=alerts,
+                      summary=alert_summary(alerts, reminders=True),
+                      units=_units(state, alerts),
+                      tiers=portfolio_split(region, month, scope=scope, dim="tier"),
+                      categories=portfolio_split(region, month, scope=scope, dim="category"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -321,7 +388,7 @@ def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=N
     header = {**ctx, "period_label": label, "period_name": "时点"}
     cards = [{**r, "period_name": "时点", "period_label": label} for r in _headline(reg, m, scope)]
     shared = _portfolio(reg, m, tier, scope)
-    state, units = shared["state"], shared["units"]
+    state, units = shared.state, shared.units
     default = units["owner_unit"].iloc[0] if not units.empty else None
     known = not unit or unit in set(units["owner_unit"])
     chosen = unit if unit and known else default
@@ -333,11 +400,11 @@ def projects_view(region, month, *, scope: Scope, tier=None, funnel=None, rule=N
         funnel_measure=funnel,
         rule=rule,
         cards=cards,
-        funnel=shared["funnel"].copy(),
-        tiers=shared["tiers"].copy(),
-        categories=shared["categories"].copy(),
-        alerts=_narrow(shared["alerts"], rule),
-        alert_summary=shared["summary"].copy(),
+        funnel=shared.funnel.copy(),
+        tiers=shared.tiers.copy(),
+        categories=shared.categories.copy(),
+        alerts=_narrow(shared.alerts, rule),
+        alert_summary=shared.summary.copy(),
         units=units.copy(),
         unit=chosen,
         unit_note=None if known else f"建设单位「{unit}」在所选地区和档次下没有项目，已改为显示预警最多的单位",

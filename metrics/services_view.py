@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -19,7 +20,7 @@ from metrics.compile import named_sql
 from metrics.engine import kpi_breakdown, kpi_regions, kpi_results, kpi_series, kpi_value
 from metrics.errors import UserError
 from metrics.page_state import PAGE_PERIODS, PageContext, page_context
-from metrics.periods import PeriodError, Window, add_months, label, parse_month, period_name, windows
+from metrics.periods import PeriodError, Window, add_months, parse_month, period_name, windows
 from metrics.regions import as_of, children, get_region, visible_children
 
 try:  # the page works without forecasts where the forecasting stack cannot be imported
@@ -101,7 +102,7 @@ def check_department(dept: str | None, *, scope: Scope) -> str | None:
 
 
 @memo(maxsize=256)
-def item_info(item: str, *, scope: Scope) -> dict:
+def item_info(item: str, *, scope: Scope) -> dict[str, Any]:
     """An item's declaration (name, department, type, audience, time limits)."""
     df = db.query(named_sql("services_item.sql"), {"item": item, **require(scope).params()})
     if df.empty:
@@ -132,7 +133,6 @@ def service_items(region: str, month, period: str, *, scope: Scope, dept: str | 
         texts = [_flag_text(n, t) for n, t in zip(df[f"{flag}_counties"], df["counties"], strict=True)]
         df[flag] = [short for short, _ in texts]
         df[f"{flag}_detail"] = [detail for _, detail in texts]
-    df.attrs.update(period_label=label(period, w), period_name=period_name(period))
     return df
 
 
@@ -155,8 +155,18 @@ def dept_breakdown(kpi_id: str, region: str, month, period: str, *, scope: Scope
 # ------------------------------------------------------------------ map and trend
 
 
+class MapView(TypedDict):
+    """The regions the map colours (:func:`map_view`)."""
+
+    frame: pd.DataFrame
+    level: str
+    parent: str | None
+    highlight: str | None
+    title: str
+
+
 @memo(maxsize=128)
-def map_view(kpi_id: str, region: str, month, period: str, *, scope: Scope, dept: str | None = None) -> dict:
+def map_view(kpi_id: str, region: str, month, period: str, *, scope: Scope, dept: str | None = None) -> MapView:
     """The regions the map colours: a province's cities, a city's counties, a county among
     its city's counties (highlighted). Returns frame, level, parent (for the boundaries),
     highlight and title."""
@@ -228,8 +238,16 @@ def trend_forecast(kpi_id: str, region: str, period: str, *, scope: Scope, dept:
 # ------------------------------------------------------------------ item history
 
 
+class ItemHistory(TypedDict):
+    """One item's declaration, the KPI shown and its monthly series (:func:`item_history`)."""
+
+    info: dict[str, Any]
+    kpi: str
+    series: pd.DataFrame
+
+
 def item_history(item: str, kpi_id: str, region: str, month, *, scope: Scope,
-                 months: int = TREND_MONTHS) -> dict:
+                 months: int = TREND_MONTHS) -> ItemHistory:
     """One item's monthly (当月) history in ``region``: its declaration, the KPI shown (the
     page's KPI when it applies to items, else 网上办件率) and the series."""
     info = item_info(item, scope=scope)
@@ -257,8 +275,17 @@ def hotline_categories(region: str, month, *, scope: Scope, months: int = HOTLIN
                     {"region": region, "start": add_months(w.end, 1 - months), "end": w.end, **scope.params()})
 
 
+class HotlinePanel(TypedDict):
+    """The 12345 cards (KpiResult dicts), the received-by-category months, and why they are
+    hidden (None: shown)."""
+
+    cards: list[dict[str, Any]]
+    categories: pd.DataFrame
+    denied: str | None
+
+
 @memo(maxsize=128)
-def hotline_panel(region: str, month, period: str, *, scope: Scope) -> dict:
+def hotline_panel(region: str, month, period: str, *, scope: Scope) -> HotlinePanel:
     """Cards (received 当月 and 累计, then 按时办结率 and 满意率 on ``period``) and the
     received-by-category months; ``denied`` holds the reason when the scope forbids it."""
     try:
@@ -281,11 +308,11 @@ class ServicesPage(PageContext):
 
     kpi: str
     kpi_period_text: str
-    headline: dict
+    headline: dict[str, Any]
     dept: str | None
     dept_name: str | None
     dept_applies: bool
-    map: dict
+    map: MapView
     trend: pd.DataFrame
     forecast: pd.DataFrame | None
     forecast_note: str
@@ -293,8 +320,8 @@ class ServicesPage(PageContext):
     forecast_available: bool
     depts: pd.DataFrame
     items: pd.DataFrame
-    item: dict | None
-    hotline: dict
+    item: ItemHistory | None
+    hotline: HotlinePanel
     kpi_options: list[dict]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 import pandas as pd
 
@@ -197,7 +198,25 @@ def unit_projects(region: str, month, unit: str, *, scope: Scope, dept: str | No
     return df
 
 
-def project_payments(project: str, month, *, scope: Scope) -> dict | None:
+class ProjectPayments(TypedDict):
+    """One project's facts and payments (:func:`project_payments`); money in 万元."""
+
+    project_id: str
+    name: str
+    owner_unit: str
+    county_name: str
+    dept_name: str
+    fund_source: str
+    approved_budget: float
+    approved_on: str | None
+    year: int
+    month_end: str
+    payments: pd.DataFrame
+    paid_year: float
+    paid_since_approval: float
+
+
+def project_payments(project: str, month, *, scope: Scope) -> ProjectPayments | None:
     """One project's payments up to ``month``: its facts, the monthly payments since approval
     (month, kind, fund_source, amount_wan), and the totals for the year of ``month`` and since
     approval (万元). None when the project is unknown or outside the viewer's scope."""
@@ -254,7 +273,7 @@ class SpendingPage(DictAccess):
     unit: str | None
     unit_projects: pd.DataFrame | None
     project: str | None
-    project_detail: dict | None
+    project_detail: ProjectPayments | None
     forecast: pd.DataFrame | None = None  # the execution forecast overlay (the page adds it)
 
 
@@ -307,6 +326,5 @@ def execution_forecast(region: str, month, *, scope: Scope) -> pd.DataFrame:
         return pd.DataFrame(columns=["month_no", "mean", "lo80", "hi80", "lo95", "hi95"])
     fc = kpi_forecast("budget_execution_rate", region, scope=scope, horizon=12 - m.month, cumulative=True)
     out = fc.reset_index(drop=True)
-    out.insert(0, "month_no", [p.month for p in fc.index])
-    out.attrs["model"] = fc.attrs.get("model")
+    out.insert(0, "month_no", [p.month for p in fc.index])  # fc's attrs (the model) come along
     return out

@@ -44,7 +44,7 @@ def as_of_day(month) -> date:
     return (pd.Timestamp(parse_month(month)) + pd.offsets.MonthEnd(0)).date()
 
 
-def _params(region: str, month, scope: Scope, status: str | None = None, lead: str | None = None) -> dict:
+def _params(region: str, month, scope: Scope, status: str | None = None, lead: str | None = None) -> dict[str, object]:
     scope = require(scope)
     get_region(region, scope=scope)
     return {"region": region, "as_of": as_of_day(month), "status": status, "lead": lead, **scope.params()}

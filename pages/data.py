@@ -21,6 +21,7 @@ import binascii
 import functools
 import logging
 from contextlib import contextmanager
+from typing import TypedDict
 
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
@@ -97,7 +98,15 @@ def _sheet_titles() -> dict[str, str]:
     return {s.key: s.title for f in load_families().values() for s in f.sheets}
 
 
-def _version_info(history: list[dict] | None = None) -> dict:
+class VersionInfo(TypedDict):
+    """The data version on line: its number, the month it reaches and when it was published."""
+
+    version: int | None
+    as_of: str
+    published_at: str | None
+
+
+def _version_info(history: list[dict] | None = None) -> VersionInfo:
     current = versions.current_number(_store())
     history = opstore.history(limit=HISTORY_ROWS) if history is None else history
     published = next((r for r in history if r.get("version") == current and r.get("outcome") == "已发布"), None)

@@ -4,6 +4,7 @@ target, the pace needed, the model and its back-test, a what-if, and downloads."
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -75,10 +76,10 @@ def layout(region: str | None = None, kpi: str = "online_handling_rate", h: str 
                                      title=f"建模序列：{data.modelled or '—'}")], "forecast-model-panel"),
     ]
     what_if = what_if_view(data.kpi, data.ctx.region, 0.0, "ramp", scope=viewer_scope()) \
-        if att.get("has_data") else {"text": "暂无数据"}
+        if att.has_data else {"text": "暂无数据"}
     unit = data.what_if_unit
     what_if_panel = html.Section([
-        html.H4(f"情景推演 · 每月提高 N {unit}（{att.get('year', '')}年底{data.name}）"),
+        html.H4(f"情景推演 · 每月提高 N {unit}（{att.year}年底{data.name}）"),
         html.Div([
             html.Div(dcc.Slider(id="forecast-whatif-pp", min=-WHAT_IF_LIMIT, max=WHAT_IF_LIMIT, step=0.1, value=0,
                                 marks={v: f"{v:+g}" if v else "0" for v in (-2, -1, 0, 1, 2)},
@@ -160,7 +161,7 @@ def download(_csv, _xlsx, state):
     return data, ""
 
 
-def download_file(kind: str, state: dict) -> dict:
+def download_file(kind: str, state: dict) -> dict[str, Any]:
     """The ``dcc.Download`` payload of the forecast table (the viewer's scope applies, as on screen)."""
     df = forecast_table(state["region"], state["kpi"], state["h"], state["view"], scope=viewer_scope())
     name = f"预测_{state['kpi']}_{state['region']}_{state['h']}个月"

@@ -37,6 +37,7 @@ import logging
 import os
 import secrets
 import time
+from typing import TypedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import dash
@@ -72,7 +73,19 @@ def cookie_secure() -> bool:
     return os.environ.get("COCKPIT_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes")
 
 
-def sso_config() -> dict | None:
+class SsoConfig(TypedDict):
+    """The OIDC settings (:func:`sso_config`)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    username_claim: str
+    scope: str
+    redirect_uri: str | None
+    label: str
+
+
+def sso_config() -> SsoConfig | None:
     """The OIDC settings (``COCKPIT_OIDC_*``), or None when SSO is not configured."""
     issuer = os.environ.get("COCKPIT_OIDC_ISSUER", "").strip().rstrip("/")
     client_id = os.environ.get("COCKPIT_OIDC_CLIENT_ID", "").strip()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import date, timedelta
+from typing import TypedDict
 
 from celery import Celery, signals
 from celery.schedules import crontab
@@ -66,7 +67,16 @@ def prune_after_days() -> int | None:
         return None
 
 
-def audit_retention(today: date | None = None) -> dict:
+class RetentionReport(TypedDict):
+    """What the nightly audit task did (:func:`audit_retention`); JSON as a Celery result."""
+
+    intact: bool
+    rows: int
+    pruned: int
+    before: str | None
+
+
+def audit_retention(today: date | None = None) -> RetentionReport:
     """The nightly audit task: verify the chain; prune what is older than the configured age.
 
     Returns what it did: ``{"intact": bool, "rows": N, "pruned": N, "before": "YYYY-MM-DD" | None}``.
@@ -118,7 +128,7 @@ def make_celery(url: str) -> Celery:
     )
 
     @app.task(name=AUDIT_TASK, shared=False)
-    def _audit_retention_task() -> dict:
+    def _audit_retention_task() -> RetentionReport:
         return audit_retention()
 
     return app

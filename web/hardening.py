@@ -62,6 +62,7 @@ import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -323,7 +324,7 @@ def _check_items(given, declared, what: str) -> None:
             raise BadCallback(400, f"回调请求格式不正确：{what} 与声明的组件不符")
 
 
-def _validate_callback_body(app, body) -> dict:
+def _validate_callback_body(app, body) -> dict[str, Any]:
     """The callback a body asks for, if the body has the shape the renderer sends."""
     if not isinstance(body, dict):
         raise BadCallback(400, "回调请求格式不正确：应为 JSON 对象")

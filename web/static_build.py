@@ -30,6 +30,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 __all__ = ["COMPRESSIBLE", "build", "index_html", "served_files"]
 
@@ -105,7 +106,21 @@ def _compress(target: Path, data: bytes, suffix: str, reuse: Path | None) -> Non
         out.write_bytes(brotli.compress(data, quality=BROTLI_QUALITY))
 
 
-def build(dash_app, out: Path, *, with_brotli: bool = False) -> dict:
+class BuildSummary(TypedDict):
+    """What :func:`build` wrote: file count, bytes plain/gzip/brotli (None without brotli),
+    files compressed and reused from the previous build, seconds and the build directory."""
+
+    files: int
+    bytes: int
+    gzip_bytes: int
+    brotli_bytes: int | None
+    compressed: int
+    reused: int
+    seconds: float
+    directory: str
+
+
+def build(dash_app, out: Path, *, with_brotli: bool = False) -> BuildSummary:
     """Write every static file of ``dash_app`` (and its compressed copies) under ``out``; return a summary."""
     started = time.monotonic()
     out = Path(os.path.abspath(out))

@@ -7,6 +7,7 @@ no value, never 0); this module only reads them and compares them with their tar
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 from metrics.catalogue import Catalogue, Kpi, KpiType
 from metrics.compile import WINDOWS
@@ -65,8 +66,25 @@ def window_values(
     return num(row.get(f"{kpi.id}__{window}")), (n or 0.0), (d or 0.0)
 
 
+class Evaluation(TypedDict):
+    """One KPI's figures for one row of window measures (:func:`evaluate`)."""
+
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    prev_value: float | None
+    ly_value: float | None
+    mom_change: float | None
+    yoy_change: float | None
+    target: float | None
+    target_source: str | None
+    gap: float | None
+    rag: str | None
+    has_data: bool
+
+
 def evaluate(kpi: Kpi, cat: Catalogue, row: dict, p: Periods, region: str, targets: dict,
-             first: date, last: date) -> dict:
+             first: date, last: date) -> Evaluation:
     """Value, 环比/同比, target, gap and RAG of one KPI from one row of window measures.
 
     ``region`` is the region whose target applies."""

@@ -1,9 +1,14 @@
 """What the 预测 page shows agrees with the forecasting API, in Chinese."""
 
+import json
+
+import pandas as pd
 import pytest
 
 from data.scope import Scope
+from metrics.engine import kpi_series
 from metrics.forecast_view import (
+    _attainment_texts,
     backtest_summary,
     forecast_page_data,
     forecast_table,
@@ -11,7 +16,7 @@ from metrics.forecast_view import (
     view_options,
     what_if_view,
 )
-from metrics.forecasting import clear_cache, kpi_attainment, kpi_forecast
+from metrics.forecasting import KpiAttainment, clear_cache, kpi_attainment, kpi_forecast
 from metrics.periods import PeriodError
 
 PROVINCE = Scope.province("360000")
@@ -38,12 +43,38 @@ def test_the_page_data_carries_the_apis_numbers(view_env):
     assert d["kpi"] == "online_handling_rate" and d["horizon"] == 6 and d["view"] == "month"
     fc = kpi_forecast("online_handling_rate", "360000", scope=PROVINCE, horizon=6)
     assert d["forecast"] is fc
-    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE)
-    assert d["probability_text"] == f"按当前趋势，2026年底达到目标的概率为 {100 * a['probability']:.0f}%"
-    assert f"{a['expected']:.1f}%" in d["expected_text"]
+    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE).year_end
+    assert d["probability_text"] == f"按当前趋势，2026年底达到目标的概率为 {100 * a.probability:.0f}%"
+    assert f"{a.expected:.1f}%" in d["expected_text"]
     assert d["future_target"] == [70.0] * 6
     assert len(d["history"]) == 36 and d["series_label"] == "当月"
     assert d["backtest"]["available"] and "Naive2" in d["backtest"]["text"]
+
+
+def test_the_attainment_round_trips_to_the_figures_the_page_shows(view_env, tmp_path):
+    d = forecast_page_data(None, None, None, None, scope=PROVINCE)
+    att = d.attainment
+    assert isinstance(att, KpiAttainment) and att.has_data and att.year == 2026
+    # the JSON form (the disk cache's) reads back to an equal, typed result
+    back = KpiAttainment.from_dict(json.loads(json.dumps(att.to_dict())))
+    assert back == att
+    assert isinstance(back.year_end.interval, tuple) and isinstance(back.year_end.interval95, tuple)
+    texts = ("probability_text", "expected_text", "needed_text", "target_text", "remaining_text")
+    assert _attainment_texts(back, d.unit, d.name) == {k: d[k] for k in texts}
+    # another worker reads it from disk: equal, not the same object
+    assert list(tmp_path.glob("forecast/attainment-*.json"))
+    clear_cache()
+    again = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE)
+    assert again == att and again is not att
+    # by hand: the year to date is Σ monthly numerators ÷ Σ monthly denominators, Jan–Oct 2026
+    # (9 208 057 ÷ 12 717 984 = 72.40 % in the demo), shown on the page as 当前 72.4%
+    monthly = kpi_series("online_handling_rate", "360000", scope=PROVINCE)
+    year = monthly[pd.to_datetime(monthly["month"]).dt.year == 2026]
+    by_hand = 100 * year["numerator"].sum() / year["denominator"].sum()
+    assert back.year_end.current == pytest.approx(by_hand)
+    assert by_hand == pytest.approx(100 * 9_208_057 / 12_717_984)
+    assert d.remaining_text == "距2026年底还有 2 个月（当前 72.4%）"
+    assert d.target_text == "2026年目标 ≥ 70.0%（配置项：无政策目标）"
 
 
 def test_a_stock_is_shown_at_month_end_and_budget_execution_as_ytd(view_env):
@@ -60,8 +91,8 @@ def test_the_what_if_text_moves_with_the_slider(view_env):
     up = what_if_view("online_handling_rate", "360000", 2.0, "ramp", scope=PROVINCE)
     assert up["value"] > zero["value"]
     assert up["text"].startswith("若今后每月提高 2.0 个百分点（逐月递增）")
-    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE, what_if_pp=2.0)
-    assert f"{a['what_if_value']:.1f}%" in up["text"]
+    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE, what_if_pp=2.0).year_end
+    assert f"{a.what_if_value:.1f}%" in up["text"]
 
 
 def test_backtest_summary_compares_with_naive2():

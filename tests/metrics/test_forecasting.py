@@ -146,27 +146,27 @@ def test_attainment_calls_the_helper_for_the_kpis_shape(cache_env, monkeypatch, 
     for name in ("ytd_rate_attainment", "level_attainment", "ytd_sum_attainment"):
         real = getattr(year_end, name)
         monkeypatch.setattr(year_end, name, lambda *a, _n=name, _r=real, **k: called.append(_n) or _r(*a, **k))
-    a = kpi_attainment(kpi_id, "360000", scope=PROVINCE)
+    a = kpi_attainment(kpi_id, "360000", scope=PROVINCE).year_end
     assert called == [helper]
-    assert a["months_remaining"] == 2 and a["year_end_month"] == "2026-12"
-    assert a["interval95"][0] <= a["interval"][0] <= a["expected"] <= a["interval"][1] <= a["interval95"][1]
+    assert a.months_remaining == 2 and a.year_end_month == "2026-12"
+    assert a.interval95[0] <= a.interval[0] <= a.expected <= a.interval[1] <= a.interval95[1]
 
 
 def test_attainment_is_cached_per_what_if(cache_env, fit_counter):
     base = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE)
     assert kpi_attainment("online_handling_rate", "360000", scope=PROVINCE) is base
     up = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE, what_if_pp=1.0)
-    assert up["what_if_value"] > base["what_if_value"]
-    assert up["probability"] == base["probability"]  # the what-if does not change the baseline
+    assert up.year_end.what_if_value > base.year_end.what_if_value
+    assert up.year_end.probability == base.year_end.probability  # the what-if does not change the baseline
 
 
 def test_budget_execution_is_held_to_100_percent_at_year_end_and_its_gap_follows(cache_env):
     assert year_end_target("budget_execution_rate", "360000", 2026)[0] == 100.0
-    rate = kpi_attainment("budget_execution_rate", "360000", scope=PROVINCE)
-    gap = kpi_attainment("execution_gap_pp", "360000", scope=PROVINCE)
-    assert rate["target"] == 100.0 and gap["target"] == 0.0
-    assert gap["expected"] == pytest.approx(rate["expected"] - 100.0)
-    assert gap["probability"] == pytest.approx(rate["probability"])
+    rate = kpi_attainment("budget_execution_rate", "360000", scope=PROVINCE).year_end
+    gap = kpi_attainment("execution_gap_pp", "360000", scope=PROVINCE).year_end
+    assert rate.target == 100.0 and gap.target == 0.0
+    assert gap.expected == pytest.approx(rate.expected - 100.0)
+    assert gap.probability == pytest.approx(rate.probability)
 
 
 def test_the_year_end_target_is_the_regions_row_for_that_year(cache_env):
@@ -187,10 +187,10 @@ def test_needed_monthly_rate_of_a_flow_ratio_by_hand():
     # Target 93%: (0.93 × 1200 − 540) ÷ 600 = 558 ÷ 600 = 93 %… of what remains: 96 %.
     shape = kpi_shape("online_handling_rate")
     a = attainment_from_history(shape, _data(90.0, 90.0, 100.0), 93.0, 2025, n_paths=200)
-    assert a["shape"] == "ytd_rate" and a["months_remaining"] == 6
-    assert a["needed_status"] == "needed" and a["needed"] == pytest.approx(96.0)
-    assert a["current"] == pytest.approx(90.0)
-    assert a["probability"] == 0.0  # a constant 90 % never reaches 93 %
+    assert a.shape == "ytd_rate" and a.months_remaining == 6
+    assert a.needed_status == "needed" and a.needed == pytest.approx(96.0)
+    assert a.current == pytest.approx(90.0)
+    assert a.probability == 0.0  # a constant 90 % never reaches 93 %
 
 
 def test_what_if_ramp_of_a_flow_ratio_by_hand():
@@ -198,19 +198,19 @@ def test_what_if_ramp_of_a_flow_ratio_by_hand():
     # numerator over 1200 → +0.875 pp at year end
     shape = kpi_shape("online_handling_rate")
     a = attainment_from_history(shape, _data(90.0, 90.0, 100.0), 93.0, 2025, what_if_pp=0.5, n_paths=200)
-    assert a["what_if"]["delta"] == pytest.approx(0.875)
+    assert a.what_if.delta == pytest.approx(0.875)
     flat = attainment_from_history(shape, _data(90.0, 90.0, 100.0), 93.0, 2025, what_if_pp=0.5,
                                    what_if_mode="flat", n_paths=200)
-    assert flat["what_if"]["delta"] == pytest.approx(0.25)  # 6 × 0.5 × 100 ÷ 1200
+    assert flat.what_if.delta == pytest.approx(0.25)  # 6 × 0.5 × 100 ÷ 1200
 
 
 def test_needed_monthly_flow_of_a_sum_by_hand():
     # 10 a month: 60 by June; target 150 → (150 − 60) ÷ 6 = 15 a month; expected 60 + 6 × 10 = 120
     shape = kpi_shape("applications_count")
     a = attainment_from_history(shape, _data(10.0, 10.0, np.nan), 150.0, 2025, n_paths=200)
-    assert a["shape"] == "ytd_sum" and a["needed_kind"] == "monthly_flow"
-    assert a["needed"] == pytest.approx(15.0)
-    assert a["expected"] == pytest.approx(120.0) and a["probability"] == 0.0
+    assert a.shape == "ytd_sum" and a.needed_kind == "monthly_flow"
+    assert a.needed == pytest.approx(15.0)
+    assert a.expected == pytest.approx(120.0) and a.probability == 0.0
 
 
 def test_needed_monthly_share_of_budget_execution_by_hand():
@@ -219,44 +219,44 @@ def test_needed_monthly_share_of_budget_execution_by_hand():
     shape = kpi_shape("budget_execution_rate")
     ytd = pd.Series((IDX.month * 50.0 / 1200 * 100), index=IDX)
     a = attainment_from_history(shape, _data(ytd, 50.0, 1200.0), 100.0, 2025, n_paths=200)
-    assert a["shape"] == "ytd_share" and a["needed_kind"] == "monthly_share"
-    assert a["current"] == pytest.approx(25.0)
-    assert a["needed"] == pytest.approx(12.5)
-    assert a["expected"] == pytest.approx(50.0)
+    assert a.shape == "ytd_share" and a.needed_kind == "monthly_share"
+    assert a.current == pytest.approx(25.0)
+    assert a.needed == pytest.approx(12.5)
+    assert a.expected == pytest.approx(50.0)
     ramp = attainment_from_history(shape, _data(ytd, 50.0, 1200.0), 100.0, 2025, what_if_pp=1.0, n_paths=200)
-    assert ramp["what_if"]["delta"] == pytest.approx(21.0)  # 1 + 2 + … + 6 pp
+    assert ramp.what_if.delta == pytest.approx(21.0)  # 1 + 2 + … + 6 pp
 
 
 def test_needed_monthly_increase_of_a_stock_by_hand():
     # a stock rate at 90 % by June; 93 % in December needs (93 − 90) ÷ 6 = 0.5 pp a month
     shape = kpi_shape("online_available_rate")
     a = attainment_from_history(shape, _data(90.0, 90.0, 100.0), 93.0, 2025, n_paths=200)
-    assert a["shape"] == "level" and a["needed_kind"] == "monthly_increase"
-    assert a["needed"] == pytest.approx(0.5)
-    assert a["expected"] == pytest.approx(90.0)
+    assert a.shape == "level" and a.needed_kind == "monthly_increase"
+    assert a.needed == pytest.approx(0.5)
+    assert a.expected == pytest.approx(90.0)
 
 
 def test_a_kpi_without_target_has_no_probability_but_an_expected_value():
     shape = kpi_shape("applications_count")
     a = attainment_from_history(shape, _data(10.0, 10.0, np.nan), None, 2025, n_paths=200)
-    assert a["probability"] is None and a["needed"] is None and a["needed_status"] == "no_target"
-    assert a["expected"] == pytest.approx(120.0)
+    assert a.probability is None and a.needed is None and a.needed_status == "no_target"
+    assert a.expected == pytest.approx(120.0)
 
 
 def test_a_past_year_is_complete():
     shape = kpi_shape("online_handling_rate")
     a = attainment_from_history(shape, _data(90.0, 90.0, 100.0), 93.0, 2024, n_paths=200)
-    assert a["months_remaining"] == 0 and a["needed_status"] == "complete"
-    assert a["expected"] == pytest.approx(90.0) and a["model"] is None
+    assert a.months_remaining == 0 and a.needed_status == "complete"
+    assert a.expected == pytest.approx(90.0) and a.model is None
 
 
 def test_attainment_as_of_a_past_month_knows_only_the_months_up_to_it(cache_env):
     scope = PROVINCE
-    june = kpi_attainment("online_handling_rate", "360000", scope=scope, year=2025, as_of="2025-06")
-    december = kpi_attainment("online_handling_rate", "360000", scope=scope, year=2025)
-    assert june["months_remaining"] == 6 and december["months_remaining"] == 0
+    june = kpi_attainment("online_handling_rate", "360000", scope=scope, year=2025, as_of="2025-06").year_end
+    december = kpi_attainment("online_handling_rate", "360000", scope=scope, year=2025).year_end
+    assert june.months_remaining == 6 and december.months_remaining == 0
     ytd_june = kpi_value("online_handling_rate", "360000", "2025-06", "ytd", scope=scope).value
-    assert june["current"] == pytest.approx(ytd_june)
+    assert june.current == pytest.approx(ytd_june)
     latest = kpi_attainment("online_handling_rate", "360000", scope=scope, as_of="2026-10")
     assert latest == kpi_attainment("online_handling_rate", "360000", scope=scope)
 

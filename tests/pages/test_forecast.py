@@ -58,10 +58,10 @@ def test_the_default_page_shows_the_bands_the_target_and_the_attainment(page_env
     assert isinstance(graph, dcc.Graph)
     names = [t.name for t in graph.figure.data]
     assert names == ["95% 区间", "80% 区间", "网上办件率（当月）", "预测", "目标"]
-    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE)
+    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE).year_end
     assert _text(_find(tree, "forecast-probability")) == \
-        f"按当前趋势，2026年底达到目标的概率为 {100 * a['probability']:.0f}%"
-    assert f"{a['expected']:.1f}%" in _text(_find(tree, "forecast-expected"))
+        f"按当前趋势，2026年底达到目标的概率为 {100 * a.probability:.0f}%"
+    assert f"{a.expected:.1f}%" in _text(_find(tree, "forecast-expected"))
     assert "回测" in _text(_find(tree, "forecast-backtest")) and "Naive2" in _text(_find(tree, "forecast-backtest"))
     assert "中位数组合" in _text(_find(tree, "forecast-model"))
     assert "若今后每月提高 0.0 个百分点" in _text(_find(tree, "forecast-whatif-result"))
@@ -99,8 +99,8 @@ def test_the_what_if_callback_changes_the_year_end_figure(page_env):
     flat = page.update_what_if(1.5, "flat", STATE)
     assert zero != up != flat
     assert up.startswith("若今后每月提高 1.5 个百分点（逐月递增）")
-    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE, what_if_pp=1.5)
-    assert f"{a['what_if_value']:.1f}%" in up
+    a = kpi_attainment("online_handling_rate", "360000", scope=PROVINCE, what_if_pp=1.5).year_end
+    assert f"{a.what_if_value:.1f}%" in up
     assert page.update_what_if(99, "nonsense", STATE).startswith("若今后每月提高 2.0 个百分点（逐月递增）")
 
 
