@@ -4,6 +4,8 @@ dark wall theme of the big screen (``screen``, the ``wall=True`` variant of the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -72,7 +74,7 @@ WALL_MAP_STYLE = {"version": 8, "sources": {}, "layers": [
     {"id": "background", "type": "background", "paint": {"background-color": "rgba(0,0,0,0)"}}]}
 
 
-def template_json(wall: bool = False) -> dict:
+def template_json(wall: bool = False) -> dict[str, Any]:
     """The cockpit template (or the wall's) as a plain dict, to inline in a figure's layout."""
     return WALL_TEMPLATE_JSON if wall else TEMPLATE_JSON
 
@@ -84,7 +86,7 @@ def fast_figure(data: list[dict], layout: dict, *, wall: bool = False) -> go.Fig
     return go.Figure({"data": data, "layout": {"template": template_json(wall), **layout}}, _validate=False)
 
 
-def figure_json(fig) -> dict:
+def figure_json(fig) -> dict[str, Any]:
     """A figure (``go.Figure`` or its dict) as plain JSON data, as Dash would send it: numpy arrays
     as Plotly's typed arrays, dates as ISO strings, NaN as null (what ``/api/screen`` carries)."""
     return orjson.loads(to_json_plotly(fig, engine="orjson"))

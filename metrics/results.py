@@ -25,6 +25,7 @@ import hashlib
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -142,7 +143,8 @@ def changed_months(changes, calendar: list[date]) -> dict[str, set[date] | None]
 # ---------------------------------------------------------------- computing
 
 
-def refresh(con: duckdb.DuckDBPyConnection, changes=None, *, previous_data_version: str | None = None) -> dict:
+def refresh(con: duckdb.DuckDBPyConnection, changes=None, *,
+            previous_data_version: str | None = None) -> dict[str, Any]:
     """Bring the results table up to date inside the caller's transaction.
 
     ``changes`` (the intake's :class:`~data.intake.apply.SheetChange` list) refreshes only the

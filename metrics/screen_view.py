@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -73,7 +74,7 @@ class ScreenConfig:
     refresh: float
     layout: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"playlist": list(self.playlist), "dwell": self.dwell, "refresh": self.refresh, "layout": self.layout}
 
 
@@ -156,7 +157,7 @@ def _month_label(ym: str) -> str:
     return f"{int(y)}年{int(m)}月"
 
 
-def _card(d: KpiDisplay) -> dict:
+def _card(d: KpiDisplay) -> dict[str, Any]:
     """A ribbon card as JSON: the display model's texts and tokens, verbatim (the wall shows
     one change: 同比 for 累计, 环比 for a month)."""
     ch = d.change
@@ -238,7 +239,7 @@ def screen_frames(region: str, kpi_id: str, *, scope: Scope, month=None) -> Scre
                         progress=time_progress_line())
 
 
-def _trend(f: ScreenFrames) -> dict:
+def _trend(f: ScreenFrames) -> dict[str, Any]:
     s, fc = f.trend, f.forecast
     return {"months": [m.strftime("%Y-%m") for m in s["month"]], "values": [_clean(v) for v in s["value"]],
             "targets": [_clean(v) for v in s["target"]], "name": f.trend_name,
@@ -260,7 +261,7 @@ def _alerts(ov: OverviewData) -> list[dict]:
     return out[:TICKER_LIMIT]
 
 
-def _spending(f: ScreenFrames, budget: KpiDisplay | None) -> dict:
+def _spending(f: ScreenFrames, budget: KpiDisplay | None) -> dict[str, Any]:
     """This year's execution curve against 序时进度; the figures above it are the budget
     execution card's display model (rate, 序时进度, the gap in words and its RAG token)."""
     curves, line = f.curves, f.progress
@@ -274,7 +275,7 @@ def _spending(f: ScreenFrames, budget: KpiDisplay | None) -> dict:
             "gap_token": budget.rag_token if budget else "none"}
 
 
-def _freshness(doc: dict, kpi_id: str, today) -> dict:
+def _freshness(doc: dict, kpi_id: str, today) -> dict[str, Any]:
     """Each ribbon card, with its family's freshness, and the panels' families: the focus
     KPI's family is said in the header, and every late one is named in the header's mark."""
     every = family_freshness(today)
@@ -290,7 +291,7 @@ def _freshness(doc: dict, kpi_id: str, today) -> dict:
     }}
 
 
-def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None, today=None) -> dict:
+def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None, today=None) -> dict[str, Any]:
     """Everything one screen of ``region`` with focus KPI ``kpi_id`` shows, JSON-able.
 
     The ribbon is 累计 (the headline KPIs' values, targets, RAG and 同比); the map and the
@@ -302,7 +303,7 @@ def screen_data(region: str, kpi_id: str, *, scope: Scope, month=None, today=Non
 
 
 @memo(maxsize=256)
-def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
+def _screen_data(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict[str, Any]:
     f = screen_frames(region, kpi_id, scope=scope, month=month)
     reg, kpi, ov, phases = f.region, f.kpi, f.overview, f.phases
     ranking = ov.ranking.sort_values("rank", na_position="last") if len(ov.ranking) else ov.ranking
@@ -349,7 +350,7 @@ def _ranking_rows(ranking: pd.DataFrame, unit: str) -> list[dict]:
     return rows
 
 
-def _titles(doc: dict) -> dict:
+def _titles(doc: dict) -> dict[str, Any]:
     """Every heading and caption of the wall, worded here so the client only places text."""
     first = doc["cards"][0] if doc["cards"] else None
     funnel_total = sum(p["count"] for p in doc["funnel"])

@@ -74,6 +74,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import dash
 import diskcache
@@ -413,14 +414,14 @@ class JobManager(dash.DiskcacheManager):
         with self.handle.transact():
             return dict(self._prune(self._load())["jobs"])
 
-    def _load(self) -> dict:
+    def _load(self) -> dict[str, Any]:
         reg = self.handle.get(_REGISTRY)
         return reg if isinstance(reg, dict) else {"jobs": {}, "pending": {}}
 
     def _save(self, reg: dict) -> None:
         self.handle.set(_REGISTRY, reg)
 
-    def _prune(self, reg: dict) -> dict:
+    def _prune(self, reg: dict) -> dict[str, Any]:
         import psutil
 
         now = time.time()
@@ -562,7 +563,7 @@ def _seal(value: object) -> str:
     return hmac.new(_seal_key(), blob, hashlib.sha256).hexdigest() + ":" + base64.b64encode(blob).decode("ascii")
 
 
-def _unseal(sealed: object) -> dict:
+def _unseal(sealed: object) -> dict[str, Any]:
     """The carried state, if the SECRET_KEY signed it; else nothing (the job then runs for nobody)."""
     if not isinstance(sealed, str) or ":" not in sealed:
         return {}

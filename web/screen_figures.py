@@ -10,6 +10,8 @@ browser fetches and caches them once, no refresh carries them again.
 
 from __future__ import annotations
 
+from typing import Any
+
 from components.maps import create_choropleth
 from components.projects_charts import create_stage_funnel
 from components.spending_charts import create_execution_curve
@@ -26,7 +28,7 @@ from web.boundary_routes import boundary_url
 SIZES = {"trend": (580, 250), "funnel": (580, 400), "map": (780, 520), "spending": (540, 180)}
 
 
-def map_shapes(f: ScreenFrames) -> dict:
+def map_shapes(f: ScreenFrames) -> dict[str, Any]:
     """The boundaries under the screen's map: its level's regions, only those the map lists."""
     ov = f.overview
     shapes = geojson(ov.province, ov.map_level, parent_code=ov.map_parent)
@@ -34,13 +36,13 @@ def map_shapes(f: ScreenFrames) -> dict:
     return {**shapes, "features": [s for s in shapes["features"] if s["properties"]["code"] in codes]}
 
 
-def trend_figure(f: ScreenFrames) -> dict:
+def trend_figure(f: ScreenFrames) -> dict[str, Any]:
     k = f.kpi
     return create_trend(f.trend, unit=k.unit, name=k.name, period_name=f.trend_name, forecast=f.forecast,
                         height=SIZES["trend"][1], wall=True)
 
 
-def funnel_figure(f: ScreenFrames) -> dict:
+def funnel_figure(f: ScreenFrames) -> dict[str, Any]:
     return create_stage_funnel(f.phases, measure="count", period_text=f.overview.period_label, wall=True)
 
 
@@ -52,7 +54,7 @@ def map_figure(f: ScreenFrames):
                              geojson_url=boundary_url(ov.province, ov.map_level, ov.map_parent))
 
 
-def spending_figure(f: ScreenFrames) -> dict:
+def spending_figure(f: ScreenFrames) -> dict[str, Any]:
     year = int(f.curves["year"].iloc[-1]) if len(f.curves) else 0
     return create_execution_curve(f.curves, f.progress, year=year, height=SIZES["spending"][1], wall=True)
 
@@ -61,7 +63,7 @@ BUILDERS = {"trend": trend_figure, "funnel": funnel_figure, "map": map_figure, "
 
 
 @memo(maxsize=256)
-def screen_figures(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict:
+def screen_figures(region: str, kpi_id: str, *, scope: Scope, month=None) -> dict[str, Any]:
     """The screen's charts as plain JSON, by panel: trend, funnel, map, spending."""
     f = screen_frames(region, kpi_id, scope=scope, month=month)
     return {name: figure_json(build(f)) for name, build in BUILDERS.items()}

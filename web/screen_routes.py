@@ -16,6 +16,7 @@ import json
 import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import orjson
 from flask import Flask, Response, request
@@ -56,7 +57,7 @@ _CHART_DATA = {"trend": None, "map": ("codes", "names", "values"), "spending": (
                                                                              "progress")}
 
 
-def screen_payload(region: str, kpi: str) -> dict:
+def screen_payload(region: str, kpi: str) -> dict[str, Any]:
     """The JSON of one screen (a dict; :class:`ScreenInputError` or user errors propagate): its
     texts and numbers, and its charts as Plotly figures (``figures``)."""
     scope = viewer_scope()

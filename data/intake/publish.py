@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -191,7 +192,7 @@ def prepare_frames(families: dict[str, dict[str, object]], *, actor: str, kind: 
     return prepared
 
 
-def summary_of(report) -> dict:
+def summary_of(report) -> dict[str, Any]:
     """What the import history keeps of a validation report."""
     return {"errors": len(report.errors), "warnings": len(report.warnings),
             "first": [str(p) for p in [*report.errors, *report.warnings][:20]]}
@@ -280,7 +281,7 @@ def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None,
     scope = scope or Scope.province(root)
     region = scope.regions[0] if len(scope.regions) == 1 else root
 
-    def values(path: Path) -> dict:
+    def values(path: Path) -> dict[str, Any]:
         with db.reading(path):
             if month > as_of()[1]:
                 return {}
