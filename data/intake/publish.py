@@ -281,7 +281,7 @@ def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None,
     scope = scope or Scope.province(root)
     region = scope.regions[0] if len(scope.regions) == 1 else root
 
-    def values(path: Path) -> dict[str, Any]:
+    def values(path: Path) -> dict[tuple[str, str], float | None]:
         with db.reading(path):
             if month > as_of()[1]:
                 return {}
