@@ -281,7 +281,8 @@ def kpi_moves(before: Path | None, after: Path, months: list[date], scope=None,
     scope = scope or Scope.province(root)
     region = scope.regions[0] if len(scope.regions) == 1 else root
 
-    def values(path: Path) -> dict[tuple[str, str], float | None]:
+    def values(path: Path) -> dict[tuple[str, str], Any]:
+        # (KPI, period) → its value: a float, or NaN/None where the month has no data
         with db.reading(path):
             if month > as_of()[1]:
                 return {}
