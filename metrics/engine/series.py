@@ -1,12 +1,17 @@
 """Monthly series: one KPI for one region, month by month (当月 or 累计), with its targets.
 
 A series over every month of the data is computed once per KPI × region and sliced to the
-months asked for; the province's monthly sums are read from the results table where it
-holds them (:func:`_stored_series_rows`), else queried per fact (:func:`_series_rows`).
+months asked for. Its figures are formed in SQL, like a period's: each month's value,
+numerator and denominator in both forms (当月; 累计: flows summed since January, stocks read at
+the month; a ratio as numerator / NULLIF(denominator, 0) × factor), read from the results
+table's 当月 rows where it holds them (``results_series.sql``, :func:`_stored_series`), else
+queried per fact (``kpi_series.sql``, :func:`_series_rows`). Python adds the targets and a gap
+KPI's distance to its base's target (:mod:`metrics.engine.targets`).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date
 
@@ -114,10 +119,16 @@ def _stored_series(kpi: Kpi, region: str, first: date, last: date) -> tuple[list
     if not results.ready():
         return None
     found = _stored_region_series(region).get(load_catalogue().base_of(kpi).id)
-    months = pd.date_range(first, last, freq="MS")
+    months = _months(first, last)
     if found is None or len(found["month"]) != len(months):
         return None
     return list(months), found
+
+
+@functools.lru_cache(maxsize=8)
+def _months(first: date, last: date) -> tuple[pd.Timestamp, ...]:
+    """The first days of the months ``first``…``last``, as a computed series' index holds them."""
+    return tuple(pd.date_range(first, last, freq="MS"))
 
 
 @memo(maxsize=256)
@@ -256,17 +267,20 @@ def _series_frame(kpi: Kpi, cat: Catalogue, months: list, figures: list[list], r
     base = cat.base_of(kpi)
     form = _form(kpi, cat, cumulative)
     values, nums, dens = figures
-    rows = []
+    columns: dict[str, list] = {"month": list(months), "value": [], "numerator": [], "denominator": [], "target": []}
     by_year: dict[int, dict] = {}
     for ts, v, num, den in zip(months, values, nums, dens, strict=True):
-        v, num, den = _num(v), _num(num), _num(den)
+        v = _num(v)
         window = Window(ts.date().replace(month=1) if form == "ytd" else ts.date(), ts.date())
         if ts.year not in by_year:
             by_year[ts.year] = targets(ts.year)
         target, _ = target_for(kpi, region, window, by_year[ts.year])
         if kpi.type == KpiType.GAP:
             v = minus_target(base, v, region, window, by_year[ts.year])
-        rows.append({"month": ts, "value": v, "numerator": num, "denominator": den, "target": target})
-    out = pd.DataFrame(rows, columns=["month", "value", "numerator", "denominator", "target"])
+        columns["value"].append(v)
+        columns["numerator"].append(_num(num))
+        columns["denominator"].append(_num(den))
+        columns["target"].append(target)
+    out = pd.DataFrame(columns)
     out.attrs.update(kpi_id=kpi.id, region=region, cumulative=cumulative, as_of=last)
     return out
