@@ -222,14 +222,13 @@ def _series_rows(fact_name: str, source: str, measures: tuple, bases: tuple, flt
         return _region_series_rows(fact_name, source, measures, bases, flt, restrict, region, start, end, scope)
     rows = _all_series_rows(fact_name, source, measures, bases).get(region)
     if rows is None:
-        rows = _no_rows(measures, bases)
+        rows = _no_rows(bases)
     return rows.reindex(pd.date_range(start, end, freq="MS"))  # a new frame: the shared one stays as it is
 
 
-def _no_rows(measures: tuple, bases: tuple) -> pd.DataFrame:
-    """The columns of ``kpi_series.sql`` without any row (a region without fact rows)."""
-    columns = ["region_code", "fact_rows", *(f"{k}__{c}__{form}" for k in bases for form in SERIES_FORMS
-                                             for c in FIGURES)]
+def _no_rows(bases: tuple) -> pd.DataFrame:
+    """The columns of ``kpi_series.sql`` by month without any row (a region without fact rows)."""
+    columns = ["fact_rows", *(f"{k}__{c}__{form}" for k in bases for form in SERIES_FORMS for c in FIGURES)]
     return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], name="month"), dtype=float)
 
 
