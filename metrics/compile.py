@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from data.db import read_sql, render_sql
-from metrics.catalogue import Fact, Kpi, Measure
+from metrics.catalogue import Fact, Kpi, KpiType, Measure
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 WINDOWS = ("cur", "prev", "ly")
@@ -131,18 +131,56 @@ def breakdown_sql(
     )
 
 
-def series_sql(
-    fact: Fact, measures: list[Measure], filters: dict[str, object], restrict_depts: bool, source: str | None = None
-) -> str:
-    """SQL computing each measure per region and month."""
-    lines = ["       count(*) AS rows"]
+SERIES_FORMS = ("month", "ytd")  # 当月 and 累计 values of a series
+
+
+def _running_lines(measures: list[Measure]) -> str:
+    """Each monthly measure as a DOUBLE in its 当月 form and its 累计 form (flows summed since
+    January, over the ``ytd`` window of ``kpi_series.sql``; stocks read at the month)."""
+    lines = []
     for m in measures:
-        agg = f"count(DISTINCT ({m.expr}))" if m.agg == "count_distinct" else f"sum({m.expr})"
-        lines.append(f"       {agg} AS {m.name}")
+        month = f"CAST({m.name} AS DOUBLE)"
+        ytd = f"sum({month}) OVER ytd" if m.kind == "flow" else month
+        lines.append(f"        {month} AS {m.name}__month")
+        lines.append(f"        {ytd} AS {m.name}__ytd")
+    return ",\n".join(lines)
+
+
+def _series_value_lines(kpis: Sequence[Kpi]) -> str:
+    """Each KPI's value, numerator and denominator in both forms (``<kpi>__value__ytd`` …):
+    a ratio is numerator / NULLIF(denominator, 0) × factor (a missing sum counts as 0), a sum
+    its measure (the numerator; no denominator)."""
+    lines = []
+    for k in kpis:
+        for form in SERIES_FORMS:
+            if k.type == KpiType.RATIO:
+                n, d = f"coalesce({k.numerator}__{form}, 0)", f"coalesce({k.denominator}__{form}, 0)"
+                value = f"{n} / NULLIF({d}, 0) * {k.factor!r}"
+            elif k.type == KpiType.SUM:
+                n = value = f"{k.measure}__{form}"
+                d = "CAST(NULL AS DOUBLE)"
+            else:
+                raise ValueError(f"指标 {k.id} 是差值指标：请给出它的基准指标")
+            lines.append(f"       {value} AS {k.id}__value__{form}")
+            lines.append(f"       {n} AS {k.id}__numerator__{form}")
+            lines.append(f"       {d} AS {k.id}__denominator__{form}")
+    return ",\n".join(lines)
+
+
+def series_sql(
+    fact: Fact,
+    measures: list[Measure],
+    filters: dict[str, object],
+    restrict_depts: bool,
+    kpis: Sequence[Kpi] = (),
+    source: str | None = None,
+) -> str:
+    """SQL computing, per region and month, each of ``kpis`` (ratio or sum KPIs of ``fact``
+    whose measures are among ``measures``) in its 当月 and its 累计 form: see kpi_series.sql."""
     dept_scope, clauses = _scope_and_filters(fact, filters, restrict_depts)
     return _render(
-        "kpi_series.sql", view=source or fact.view, measures=",\n".join(lines), dept_scope=dept_scope,
-        filters=clauses
+        "kpi_series.sql", view=source or fact.view, monthly=_monthly_lines(measures),
+        running=_running_lines(measures), values=_series_value_lines(kpis), dept_scope=dept_scope, filters=clauses,
     )
 
 

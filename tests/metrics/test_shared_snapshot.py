@@ -61,8 +61,8 @@ def test_series_sliced_from_the_every_region_table_equal_the_regions_own_query(m
     shared = engine.kpi_series_many(ids, COUNTY, scope=scope, start="2025-02", end="2026-10")
     clear_all()
 
-    def own_query(fact, source, measures, flt, restrict, region, start, end, scope):
-        return series._region_series_rows(fact, source, measures, flt, restrict, region, start, end, scope)
+    def own_query(fact, source, measures, bases, flt, restrict, region, start, end, scope):
+        return series._region_series_rows(fact, source, measures, bases, flt, restrict, region, start, end, scope)
 
     monkeypatch.setattr(series, "_series_rows", own_query)
     own = engine.kpi_series_many(ids, COUNTY, scope=scope, start="2025-02", end="2026-10")

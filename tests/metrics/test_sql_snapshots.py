@@ -25,7 +25,13 @@ def _cases():
         "windows_budget_execution_rate.sql": windows_sql(
             spending, cat.measures_of(cat.kpi("budget_execution_rate")), {}, False, [cat.kpi("budget_execution_rate")]
         ),
-        "series_online_handling_rate.sql": series_sql(service, rate, {"item_code": "SX1"}, False),
+        "series_online_handling_rate.sql": series_sql(service, rate, {"item_code": "SX1"}, False,
+                                                      [cat.kpi("online_handling_rate")]),
+        "series_budget_execution_rate.sql": series_sql(
+            spending, cat.measures_of(cat.kpi("budget_execution_rate")), {}, False, [cat.kpi("budget_execution_rate")]
+        ),
+        "series_one_thing_count.sql": series_sql(service, cat.measures_of(cat.kpi("one_thing_count")), {}, False,
+                                                 [cat.kpi("one_thing_count")]),
     }
 
 
