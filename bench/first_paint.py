@@ -53,7 +53,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.load.browser import chromium, sign_in  # noqa: E402
 from bench.load.dataset import PROVINCE, BenchError, create_accounts, ensure_base, make_run_copy  # noqa: E402
-from bench.load.server import GUNICORN, Server, free_port  # noqa: E402
+from bench.load.server import GUNICORN, Server, free_port, serve_mode  # noqa: E402
 
 # a logged-in page that loads no file of the cockpit's pages (JSON), to leave and to land on
 NEUTRAL = f"/api/screen?region={PROVINCE}&kpi=online_handling_rate"
@@ -207,37 +207,6 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def serve_mode(scale: int, out_dir: Path, nodes: int = 2, workers: int = 1) -> tuple[str, dict, Path, str]:
-    """A private ``scripts/serve.sh`` deployment: (nginx URL, node 1's environment, its pointer, stop command)."""
-    run_dir = out_dir / "serve"
-    node1 = run_dir / "node1"
-    make_run_copy(scale, node1)  # node 1 starts from the shared demo; the others copy it (data.replicate)
-    (node1 / "cockpit.ops.sqlite").unlink(missing_ok=True)  # the production mode's store is PostgreSQL
-    pg_dir = Path(tempfile.mkdtemp(prefix="cockpit-first-paint-pg-", dir="/tmp"))
-    os.chmod(pg_dir, 0o711)  # the cluster runs as the postgres user when we are root
-    ports = [free_port() for _ in range(3 + nodes)]
-    conf = out_dir / "serve.conf"
-    conf.write_text("\n".join([
-        f"RUN_DIR={run_dir}", f"NGINX_PORT={ports[0]}", f"REDIS_PORT={ports[1]}", f"PG_PORT={ports[2]}",
-        f"PG_DIR={pg_dir}", f"NODES={nodes}", 'NODE_PORTS="{}"'.format(" ".join(map(str, ports[3:]))),
-        f"GUNICORN_WORKERS={workers}", "CELERY_WORKERS=1", "DEMO_ARGS=",
-    ]) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
-    env["COCKPIT_SERVE_CONF"] = str(conf)
-    stop = f"COCKPIT_SERVE_CONF={conf} bash scripts/serve.sh stop; rm -rf {pg_dir}"
-    with open(out_dir / "serve.log", "ab") as log:
-        done = subprocess.run(["bash", "scripts/serve.sh", "start"], cwd=REPO, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, timeout=1800)
-    if done.returncode != 0:
-        subprocess.run(stop, shell=True, cwd=REPO, env=env, timeout=300)
-        raise BenchError(f"serve.sh start 失败，见 {out_dir / 'serve.log'}")
-    out = subprocess.run(["bash", "-c", 'eval "$(bash scripts/serve.sh env 1)" && env -0'], cwd=REPO, env=env,
-                         capture_output=True, text=True, check=True).stdout
-    node_env = dict(item.split("=", 1) for item in out.split("\0") if item.startswith("COCKPIT_"))
-    node_env.pop("COCKPIT_SERVE_CONF", None)
-    return f"http://127.0.0.1:{ports[0]}", node_env, Path(node_env["COCKPIT_DB"]), stop
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="首屏时间：总览与大屏，冷启动与二次访问（Chromium，一张表）")
     ap.add_argument("--scale", type=int, default=1, help="演示数据规模（默认 1×）")
@@ -267,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         ensure_base(args.scale, log=lambda s: print(s, file=sys.stderr))
         if args.serve:
             print("启动生产模式（scripts/serve.sh）…", file=sys.stderr)
-            serve_base, node_env, pointer, stop_cmd = serve_mode(args.scale, out_dir, workers=args.workers)
+            serve_base, node_env, pointer, stop_cmd = serve_mode(args.scale, out_dir, workers=args.workers,
+                                                                 label="first-paint")
             extra = {**node_env, **extra}
             args.base_url = args.base_url or serve_base
             processes = args.processes or 2 * args.workers

@@ -3,6 +3,7 @@ month in the middle, one worker against two. Prints one table.
 
     python bench/load_test.py                                  # 10×, 50 users, 5 min, 1 and 2 workers
     python bench/load_test.py --scale 1 --users 10 --duration 60 --during 20 --workers 1
+    python bench/load_test.py --serve --rss-match "nginx|redis|celery|gunicorn"   # the production mode
     python bench/load_test.py --serve-cmd "bash scripts/serve.sh" --base-url http://127.0.0.1:8080 \\
         --stop-cmd "bash scripts/serve.sh stop" --processes 4 --rss-match "nginx|redis|celery|gunicorn"
 
@@ -54,7 +55,7 @@ from bench.load.dataset import (  # noqa: E402
     probe,
 )
 from bench.load.record import record_all  # noqa: E402
-from bench.load.server import GUNICORN, RssSampler, Server, free_port  # noqa: E402
+from bench.load.server import GUNICORN, RssSampler, Server, free_port, serve_mode  # noqa: E402
 
 LOCUSTFILE = REPO / "bench" / "load" / "locustfile.py"
 RETRIED = "closed keep-alive connection (retried)"  # as bench/load/locustfile.py names the first attempt
@@ -117,21 +118,28 @@ def run_config(args, workers: int) -> dict:
     run_dir = args.out / f"workers-{workers}"
     run_dir.mkdir(parents=True, exist_ok=True)
     extra = _extra_env(args.env)
-    pointer = args.db if args.db else make_run_copy(args.scale, run_dir)
+    stop_cmd, serve_base = args.stop_cmd, args.base_url
+    if args.serve:  # the production mode: nginx, one node of ``workers`` workers, Redis, PostgreSQL, Celery
+        say(f"[{workers} worker(s)] 启动生产模式（scripts/serve.sh）…")
+        serve_base, node_env, pointer, stop_cmd = serve_mode(args.scale, run_dir, nodes=1, workers=workers,
+                                                             label="load")
+        extra = {**node_env, **extra}
+    else:
+        pointer = args.db if args.db else make_run_copy(args.scale, run_dir)
     say(f"[{workers} worker(s)] 数据库副本 {pointer}")
     creds = create_accounts(pointer, extra, log=lambda _s: None)
     info = probe(pointer, extra)
     env = {**os.environ, **extra, "COCKPIT_DB": str(pointer), "COCKPIT_WORKERS": str(workers)}
     env.setdefault("COCKPIT_SECRET_KEY", secrets.token_urlsafe(48))
     env.setdefault("COCKPIT_CACHE_DIR", str(run_dir / "cache"))  # no forecast or boundary cache from another run
-    if args.base_url:
-        base = args.base_url.rstrip("/")
+    if serve_base:
+        base = serve_base.rstrip("/")
     else:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env.update({"COCKPIT_BIND": f"127.0.0.1:{port}", "COCKPIT_PORT": str(port)})
-    command = "" if args.serve_cmd in ("", "none") else args.serve_cmd
-    server = Server(base, command, env, run_dir / "server.log", stop_command=args.stop_cmd)
+    command = "" if args.serve or args.serve_cmd in ("", "none") else args.serve_cmd
+    server = Server(base, command, env, run_dir / "server.log", stop_command=stop_cmd)
     processes = args.processes or workers
     result: dict = {"workers": workers, "base": base}
     try:
@@ -313,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--publish-at", type=float, default=None, help="第几秒开始发布（默认压测时长的一半）")
     ap.add_argument("--during", type=float, default=60, help="“发布中”阶段的长度（秒，默认 60）")
     ap.add_argument("--capacity-seconds", type=int, default=60, help="无思考时间的吞吐量测试秒数（0 跳过）")
+    ap.add_argument("--serve", action="store_true",
+                    help="经 scripts/serve.sh 的生产模式压测（nginx、1 个节点 × --workers 个 worker、Redis、"
+                         "PostgreSQL、Celery 导出与数据管理 worker）")
     ap.add_argument("--serve-cmd", default=GUNICORN,
                     help="启动服务的命令（默认 gunicorn app:server；none：服务已在别处启动，须给 --base-url 与 --db）")
     ap.add_argument("--stop-cmd", default="", help="停止服务的命令（后台守护进程，如 serve.sh 的 stop）")

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.load.dataset import REPO, BenchError
+from bench.load.dataset import REPO, BenchError, make_run_copy
 
 # the interpreter's own gunicorn (a pyenv shim would add a wrapper process to the tree)
 GUNICORN = f"{sys.executable} -m gunicorn app:server"
@@ -229,3 +230,37 @@ class RssSampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def serve_mode(scale: int, out_dir: Path, nodes: int = 2, workers: int = 1,
+               label: str = "bench") -> tuple[str, dict, Path, str]:
+    """A private ``scripts/serve.sh`` deployment (its own run directory, free ports, node 1 seeded
+    with a copy of the shared demo, the others replicating it; Redis, PostgreSQL, the Celery
+    workers and nginx as in production): (nginx URL, node 1's environment, its pointer, stop command)."""
+    run_dir = out_dir / "serve"
+    node1 = run_dir / "node1"
+    make_run_copy(scale, node1)  # node 1 starts from the shared demo; the others copy it (data.replicate)
+    (node1 / "cockpit.ops.sqlite").unlink(missing_ok=True)  # the production mode's store is PostgreSQL
+    pg_dir = Path(tempfile.mkdtemp(prefix=f"cockpit-{label}-pg-", dir="/tmp"))
+    os.chmod(pg_dir, 0o711)  # the cluster runs as the postgres user when we are root
+    ports = [free_port() for _ in range(3 + nodes)]
+    conf = out_dir / "serve.conf"
+    conf.write_text("\n".join([
+        f"RUN_DIR={run_dir}", f"NGINX_PORT={ports[0]}", f"REDIS_PORT={ports[1]}", f"PG_PORT={ports[2]}",
+        f"PG_DIR={pg_dir}", f"NODES={nodes}", 'NODE_PORTS="{}"'.format(" ".join(map(str, ports[3:]))),
+        f"GUNICORN_WORKERS={workers}", "CELERY_WORKERS=1", "DEMO_ARGS=",
+    ]) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env["COCKPIT_SERVE_CONF"] = str(conf)
+    stop = f"COCKPIT_SERVE_CONF={conf} bash scripts/serve.sh stop; rm -rf {pg_dir}"
+    with open(out_dir / "serve.log", "ab") as log:
+        done = subprocess.run(["bash", "scripts/serve.sh", "start"], cwd=REPO, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=1800)
+    if done.returncode != 0:
+        subprocess.run(stop, shell=True, cwd=REPO, env=env, timeout=300)
+        raise BenchError(f"serve.sh start 失败，见 {out_dir / 'serve.log'}")
+    out = subprocess.run(["bash", "-c", 'eval "$(bash scripts/serve.sh env 1)" && env -0'], cwd=REPO, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    node_env = dict(item.split("=", 1) for item in out.split("\0") if item.startswith("COCKPIT_"))
+    node_env.pop("COCKPIT_SERVE_CONF", None)
+    return f"http://127.0.0.1:{ports[0]}", node_env, Path(node_env["COCKPIT_DB"]), stop
