@@ -70,3 +70,15 @@ def upload_contents(raw: bytes) -> str:
 def header_index(sheet) -> dict[str, int]:
     """Column number (1-based) of each header in the first row of an exported sheet."""
     return {cell.value: cell.column for cell in sheet[1] if cell.value}
+
+
+def hotline_edit(changes: dict[int, dict[str, object]]) -> bytes:
+    """The exported 2026-10 hotline month with some cells changed by hand: row → {header: value}
+    (a value, or a function of the cell's value)."""
+    book = export_book("hotline")
+    ws = book["热线月度统计"]
+    cols = header_index(ws)
+    for row, cells in changes.items():
+        for header, value in cells.items():
+            ws.cell(row, cols[header]).value = value(ws.cell(row, cols[header]).value) if callable(value) else value
+    return book_bytes(book)

@@ -18,7 +18,15 @@ from metrics.engine import kpi_value
 from metrics.format import fmt_value
 from metrics.tasks_view import task_list
 from pages import data as page
-from tests.intake_demo import book_bytes, build_small_demo, copy_store, export_book, header_index, upload_contents
+from tests.intake_demo import (
+    book_bytes,
+    build_small_demo,
+    copy_store,
+    export_book,
+    header_index,
+    hotline_edit,
+    upload_contents,
+)
 from tests.pages.tree import by_id, texts, walk
 
 pytestmark = pytest.mark.usefixtures("environment_viewer")  # called as the demo viewer
@@ -46,17 +54,6 @@ def data_env(small_demo, tmp_path, monkeypatch):
 
 def _version() -> int | None:
     return versions.current_number(versions.store_for(db.pointer_path()))
-
-
-def _hotline_edit(changes: dict[int, dict[str, object]]) -> bytes:
-    """The exported 2026-10 hotline month with some cells changed by hand: row → {header: value}."""
-    book = export_book("hotline")
-    ws = book["热线月度统计"]
-    cols = header_index(ws)
-    for row, cells in changes.items():
-        for header, value in cells.items():
-            ws.cell(row, cols[header]).value = value(ws.cell(row, cols[header]).value) if callable(value) else value
-    return book_bytes(book)
 
 
 def _totals(report) -> list[str]:
@@ -88,7 +85,7 @@ def test_the_page_is_registered_and_offers_templates_upload_forms_and_history():
 
 def test_an_edited_export_is_previewed_with_the_hand_counted_changes_then_published():
     before = kpi_value("hotline_received", "360000", "2026-10", "month", scope=PROVINCE).value
-    raw = _hotline_edit({2: {"受理量": lambda v: v + 100}, 3: {"受理量": lambda v: v + 250}})
+    raw = hotline_edit({2: {"受理量": lambda v: v + 100}, 3: {"受理量": lambda v: v + 250}})
     checked = _upload(raw)
     assert checked.token and checked.actions == page.OPEN and checked.outcome is None
     report = checked.report
@@ -125,7 +122,7 @@ def test_a_county_viewer_sees_counties_in_the_preview(monkeypatch):
 
 def test_a_malformed_file_gets_every_problem_and_nothing_is_published():
     version = _version()
-    raw = _hotline_edit({4: {"受理量": "很多"}, 6: {"区县代码": "999999"}})
+    raw = hotline_edit({4: {"受理量": "很多"}, 6: {"区县代码": "999999"}})
     checked = _upload(raw, "坏文件.xlsx")
     assert checked.token is None and checked.actions == page.CLOSED
     table = by_id(checked.report, "data-upload-problems")
@@ -140,13 +137,13 @@ def test_a_malformed_file_gets_every_problem_and_nothing_is_published():
 
 def test_an_unchanged_file_says_so_and_publishes_nothing():
     version = _version()
-    checked = _upload(_hotline_edit({}))
+    checked = _upload(hotline_edit({}))
     assert texts(checked.report) == UNCHANGED and checked.token is None
     assert _version() == version
 
 
 def test_warnings_must_be_confirmed_before_publishing():
-    raw = _hotline_edit({2: {"区县名称": "西湖区", "受理量": lambda v: v + 1}})
+    raw = hotline_edit({2: {"区县名称": "西湖区", "受理量": lambda v: v + 1}})
     checked = _upload(raw)
     assert checked.actions == page.CONFIRM and checked.outputs()[4] is True  # 发布 disabled until ticked
     assert "区县名称" in texts(by_id(checked.report, "data-warnings"))
@@ -160,7 +157,7 @@ def test_warnings_must_be_confirmed_before_publishing():
 
 def test_a_token_that_is_not_the_viewers_or_unknown_is_refused_in_chinese():
     version = _version()
-    others = check_upload(_hotline_edit({2: {"受理量": lambda v: v + 5}}), "别人的.xlsx", scope=PROVINCE,
+    others = check_upload(hotline_edit({2: {"受理量": lambda v: v + 5}}), "别人的.xlsx", scope=PROVINCE,
                           actor="另一位用户", region="360000")
     _bar, token, outcome, published = page.publish_change("upload", 1, others.prepared.token, [])
     assert not published and token is None and texts(outcome) == "只能发布本人校验的文件"
@@ -175,7 +172,7 @@ def test_a_token_that_is_not_the_viewers_or_unknown_is_refused_in_chinese():
 def test_a_region_outside_the_scope_is_refused_and_nothing_is_recorded(monkeypatch):
     monkeypatch.setenv("COCKPIT_VIEWER_SCOPE", "360100")
     before = len(opstore.history())
-    checked = _upload(_hotline_edit({2: {"受理量": lambda v: v + 1}}), region="360700")
+    checked = _upload(hotline_edit({2: {"受理量": lambda v: v + 1}}), region="360700")
     assert texts(checked.outcome) == "无权查看该地区：赣州市（360700）" and checked.token is None
     checked = _upload(b"x", family="nonsense")
     assert texts(checked.outcome) == "未知的数据类别：nonsense"
@@ -186,13 +183,13 @@ def test_a_region_outside_the_scope_is_refused_and_nothing_is_recorded(monkeypat
 def test_rows_outside_the_viewers_scope_are_problems_not_changes(monkeypatch):
     monkeypatch.setenv("COCKPIT_VIEWER_SCOPE", "360100")  # 南昌市 uploads the whole province's month
     version = _version()
-    checked = _upload(_hotline_edit({2: {"受理量": lambda v: v + 1}}), region="360100")
+    checked = _upload(hotline_edit({2: {"受理量": lambda v: v + 1}}), region="360100")
     assert checked.token is None and "data-upload-problems" in str(checked.report)
     assert _version() == version
 
 
 def test_cancel_drops_the_prepared_change():
-    checked = _upload(_hotline_edit({2: {"受理量": lambda v: v + 3}}))
+    checked = _upload(hotline_edit({2: {"受理量": lambda v: v + 3}}))
     report, bar, token, _outcome = page.cancel_change("upload", 1, checked.token)
     assert "已取消" in texts(report) and bar == page.CLOSED and token is None
     with pytest.raises(IntakeError):
@@ -201,8 +198,8 @@ def test_cancel_drops_the_prepared_change():
 
 
 def test_a_new_upload_replaces_the_viewers_previous_unpublished_one():
-    first = _upload(_hotline_edit({2: {"受理量": lambda v: v + 3}}))
-    second = _upload(_hotline_edit({2: {"受理量": lambda v: v + 4}}), token=first.token)
+    first = _upload(hotline_edit({2: {"受理量": lambda v: v + 3}}))
+    second = _upload(hotline_edit({2: {"受理量": lambda v: v + 4}}), token=first.token)
     assert second.token and second.token != first.token
     with pytest.raises(IntakeError):
         pub.load_prepared(first.token)
@@ -290,7 +287,7 @@ def test_a_new_milestone_row_is_added_at_the_top():
 
 
 def test_rollback_returns_to_a_kept_version_and_refuses_others():
-    checked = _upload(_hotline_edit({2: {"受理量": lambda v: v + 7}}))
+    checked = _upload(hotline_edit({2: {"受理量": lambda v: v + 7}}))
     assert page.publish_change("upload", 1, checked.token, [])[3]
     current = _version()
     history = page._history_view()
@@ -310,11 +307,11 @@ def test_uploads_publishes_rollbacks_and_refusals_are_audited():
     from data import audit
 
     before = audit.last_seq()
-    bad = check_upload(_hotline_edit({2: {"受理量": lambda v: -3}}), "坏文件.xlsx", scope=PROVINCE,
+    bad = check_upload(hotline_edit({2: {"受理量": lambda v: -3}}), "坏文件.xlsx", scope=PROVINCE,
                        actor="报送员甲", region="360000")
-    good = check_upload(_hotline_edit({2: {"受理量": lambda v: v + 7}}), "十月.xlsx", scope=PROVINCE,
+    good = check_upload(hotline_edit({2: {"受理量": lambda v: v + 7}}), "十月.xlsx", scope=PROVINCE,
                         actor="报送员甲", region="360000")
-    stale = check_upload(_hotline_edit({2: {"受理量": lambda v: v + 9}}), "迟到.xlsx", scope=PROVINCE,
+    stale = check_upload(hotline_edit({2: {"受理量": lambda v: v + 9}}), "迟到.xlsx", scope=PROVINCE,
                          actor="报送员乙", region="360000")
     assert bad.errors and good.prepared and stale.prepared
     done = pub.publish(good.prepared, actor="报送员甲")

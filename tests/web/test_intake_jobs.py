@@ -18,7 +18,12 @@ from data import audit, db, opstore, versions
 from data.identity import principal_for_user
 from data.intake import service
 from tests.auth_helpers import logged_in_client
-from tests.intake_demo import book_bytes, build_small_demo, copy_store, export_book, header_index, upload_contents
+from tests.intake_demo import (
+    build_small_demo,
+    copy_store,
+    hotline_edit,
+    upload_contents,
+)
 from tests.intake_jobs import find_output, publish_body, run_job, upload_body
 from tests.web.dash_requests import UPDATE
 from web import jobs
@@ -48,16 +53,6 @@ def _version() -> int | None:
     return versions.current_number(versions.store_for(db.pointer_path()))
 
 
-def _hotline(changes: dict[int, dict[str, object]]) -> bytes:
-    book = export_book("hotline")
-    ws = book["热线月度统计"]
-    cols = header_index(ws)
-    for row, cells in changes.items():
-        for header, value in cells.items():
-            ws.cell(row, cols[header]).value = value(ws.cell(row, cols[header]).value) if callable(value) else value
-    return book_bytes(book)
-
-
 def _keys() -> list[str]:
     return list(app.app.callback_map)
 
@@ -79,7 +74,7 @@ def test_an_upload_is_checked_and_published_by_job_processes(data_env):
     client, user = logged_in_client(app.server, "reporter", "360000")
     client.get("/data")
     before = _version()
-    raw = _hotline({2: {"受理量": lambda v: v + 100}})
+    raw = hotline_edit({2: {"受理量": lambda v: v + 100}})
     checked = run_job(_poster(client), upload_body(_check_key(),
                                                    upload_contents(raw), "热线2026年10月.xlsx"))
     token = checked["data-upload-token"]["data"]
@@ -107,7 +102,7 @@ def test_a_bad_upload_gets_the_row_and_column_messages_through_the_job(data_env)
     client, _ = logged_in_client(app.server, "reporter", "360000")
     client.get("/data")
     before = _version()
-    raw = _hotline({4: {"受理量": "很多"}, 6: {"区县代码": "999999"}})
+    raw = hotline_edit({4: {"受理量": "很多"}, 6: {"区县代码": "999999"}})
     answer = run_job(_poster(client), upload_body(_check_key(),
                                                   upload_contents(raw), "坏文件.xlsx"))
     text = json.dumps(answer["data-upload-report"], ensure_ascii=False)
@@ -161,7 +156,7 @@ def test_a_publish_job_waits_for_the_publish_lock_another_process_holds(data_env
     client, _ = logged_in_client(app.server, "reporter", "360000")
     client.get("/data")
     before = _version()
-    raw = _hotline({3: {"受理量": lambda v: v + 7}})
+    raw = hotline_edit({3: {"受理量": lambda v: v + 7}})
     token = run_job(_poster(client), upload_body(_check_key(), upload_contents(raw), "热线.xlsx"))[
         "data-upload-token"]["data"]
     assert token
