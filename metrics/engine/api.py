@@ -78,10 +78,17 @@ def kpi_regions(
 
 @memo(maxsize=1024)
 def _kpi_regions(kpi_id: str, regions: tuple, month: date, period: str, scope: Scope, dept, item) -> pd.DataFrame:
-    df = rank_frame(compute([kpi_id], [r.code for r in regions], month, period, scope=scope,
-                            filters={"dept": dept, "item": item}))
+    codes = [r.code for r in regions]
+    df = rank_frame(compute([kpi_id], codes, month, period, scope=scope, filters={"dept": dept, "item": item}))
     names = pd.DataFrame([(r.code, r.name, r.level) for r in regions], columns=["region_code", "region_name", "level"])
-    return names.merge(df, on="region_code").assign(period_label=label(period, df.attrs["window"]))
+    if df["region_code"].tolist() == codes:  # compute's rows come in the order asked: no join needed
+        out = pd.concat([df[["region_code"]], names[["region_name", "level"]], df.drop(columns="region_code")],
+                        axis=1)
+    else:
+        out = names.merge(df, on="region_code")
+    out["period_label"] = label(period, df.attrs["window"])
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def overview(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,16 +52,28 @@ class KpiResult:
 
 
 def rank_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Add rank and rank_of per KPI (1 = best, by each KPI's direction; no value → no rank)."""
+    """Add rank and rank_of per KPI (1 = best, by each KPI's direction; no value → no rank;
+    ties share the best rank, as ``method="min"``)."""
     cat = load_catalogue()
     df = df.copy()
-    values = df["value"].astype(float)
-    # one grouped rank: a KPI where lower is better ranks its negated values
-    lower = df["kpi_id"].map(lambda k: not cat.kpi(k).higher_is_better).to_numpy(dtype=bool)
-    signed = values.where(~lower, -values)
-    groups = signed.groupby(df["kpi_id"], sort=False)
-    df["rank"] = groups.rank(method="min", ascending=False).astype("Int64")
-    df["rank_of"] = groups.transform("count").astype("Int64")
+    # plain lists: a map's hundred counties are ranked on every first view of a month, and a
+    # grouped pandas rank costs more than the rows' read
+    kpis, values = df["kpi_id"].tolist(), df["value"].astype(float).tolist()
+    better: dict[str, list[float]] = {}  # each KPI's values, signed so that larger is better, sorted
+    for k, v in zip(kpis, values, strict=True):
+        if v == v:  # not NaN
+            better.setdefault(k, []).append(v if cat.kpi(k).higher_is_better else -v)
+    for sorted_values in better.values():
+        sorted_values.sort()
+    rank: list[int | None] = []
+    for k, v in zip(kpis, values, strict=True):
+        if v != v:
+            rank.append(None)
+            continue
+        signed, group = (v if cat.kpi(k).higher_is_better else -v), better[k]
+        rank.append(1 + len(group) - bisect.bisect_right(group, signed))  # 1 + how many are strictly better
+    df["rank"] = pd.array(rank, dtype="Int64")
+    df["rank_of"] = pd.array([len(better.get(k, ())) for k in kpis], dtype="Int64")
     return df
 
 
