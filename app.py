@@ -83,9 +83,8 @@ def warm_before_serving() -> None:
     """The start-up warm-up, before the process takes its first request: what every first
     view reads once (the catalogue, the region tree, the targets, the boundaries, the latest
     month's rows, and Plotly's figure classes and the components, by drawing the province's
-    overview once; ~0.5 s at 10×), so that no viewer pays a fresh
-    process's costs. A failure is logged and left to the background warm-up that follows.
-    ``COCKPIT_WARM=0`` skips it."""
+    overview once; ~0.5 s at 10×), so that no viewer pays a fresh process's costs. A failure
+    is logged and left to the background warm-up that follows. ``COCKPIT_WARM=0`` skips it."""
     if os.environ.get("COCKPIT_WARM", "1") == "0":
         return
     from data.identity import Principal

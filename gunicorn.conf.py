@@ -6,6 +6,9 @@ bind = os.environ.get("COCKPIT_BIND", "127.0.0.1:8050")
 workers = int(os.environ.get("COCKPIT_WORKERS", "2"))
 threads = int(os.environ.get("COCKPIT_THREADS", "4"))
 timeout = 120
+# longer than nginx's upstream keepalive_timeout (60 s, deploy/nginx.conf.j2): gunicorn's default of 2 s
+# closed idle connections nginx was about to reuse, and a request sent on one got a 502 (seen under load)
+keepalive = int(os.environ.get("COCKPIT_KEEPALIVE", "75"))
 
 
 def on_starting(server):

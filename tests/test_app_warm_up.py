@@ -96,3 +96,40 @@ def test_a_switch_during_a_warm_up_runs_the_warm_up_again_once_it_ends(small_dem
     while app._warm_thread is not None and time.time() < deadline:
         time.sleep(0.05)
     assert len(runs) == 2, "the warm-up ran again for the new version"
+
+
+def test_a_worker_draws_the_overview_before_its_first_request_and_survives_a_failure(small_demo, monkeypatch):
+    import app
+    from metrics import dashboard
+    from pages import overview
+    from web.session import viewer_scope
+
+    calls = []
+    real_caches, real_layout = dashboard.warm_caches, overview.layout
+    monkeypatch.setattr(dashboard, "warm_caches",
+                        lambda scope, **kw: calls.append(("caches", kw)) or real_caches(scope, **kw))
+
+    def layout(**kw):
+        page = real_layout(**kw)
+        calls.append(("overview", viewer_scope().regions, "overview-card-" in str(page)))
+        return page
+
+    monkeypatch.setattr(overview, "layout", layout)
+    saved = dict(dashboard.WARM_STATE)
+    try:
+        app.warm_before_serving()
+        # the latest month's caches (not every month: the background warm-up's), then the province's page drawn
+        assert calls == [("caches", {"every_month": False}), ("overview", ("360000",), True)]
+        assert dashboard.WARM_STATE["done"]
+
+        def broken(_scope, **_kw):
+            raise RuntimeError("库文件损坏")
+
+        monkeypatch.setattr(dashboard, "warm_caches", broken)
+        app.warm_before_serving()  # logged; the worker still starts
+        monkeypatch.setenv("COCKPIT_WARM", "0")
+        monkeypatch.setattr(dashboard, "warm_caches", lambda *_a, **_k: pytest.fail("COCKPIT_WARM=0 warms nothing"))
+        app.warm_before_serving()
+    finally:
+        dashboard.WARM_STATE.clear()
+        dashboard.WARM_STATE.update(saved)
