@@ -232,12 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     extra = dict(pair.split("=", 1) for pair in args.env)
     server = None
     stop_cmd, processes, mode = args.stop_cmd, args.processes or args.workers, f"{args.workers} gunicorn worker(s)"
+    health_urls: tuple[str, ...] = ()
     try:
         ensure_base(args.scale, log=lambda s: print(s, file=sys.stderr))
         if args.serve:
             print("启动生产模式（scripts/serve.sh）…", file=sys.stderr)
-            serve_base, node_env, pointer, stop_cmd = serve_mode(args.scale, out_dir, workers=args.workers,
-                                                                 label="first-paint")
+            serve_base, node_env, pointer, stop_cmd, health_urls = serve_mode(args.scale, out_dir,
+                                                                              workers=args.workers,
+                                                                              label="first-paint")
             extra = {**node_env, **extra}
             args.base_url = args.base_url or serve_base
             processes = args.processes or 2 * args.workers
@@ -255,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://127.0.0.1:{port}"
             env.update({"COCKPIT_BIND": f"127.0.0.1:{port}", "COCKPIT_PORT": str(port)})
         server = Server(base, "" if external else args.serve_cmd, env, out_dir / "server.log",
-                        stop_command=stop_cmd)
+                        stop_command=stop_cmd, health_urls=health_urls)
         server.start()
         server.wait_warm(processes, args.warm_timeout,
                          log=lambda s: print(s, file=sys.stderr))

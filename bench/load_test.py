@@ -118,11 +118,11 @@ def run_config(args, workers: int) -> dict:
     run_dir = args.out / f"workers-{workers}"
     run_dir.mkdir(parents=True, exist_ok=True)
     extra = _extra_env(args.env)
-    stop_cmd, serve_base = args.stop_cmd, args.base_url
+    stop_cmd, serve_base, health_urls = args.stop_cmd, args.base_url, ()
     if args.serve:  # the production mode: nginx, one node of ``workers`` workers, Redis, PostgreSQL, Celery
         say(f"[{workers} worker(s)] 启动生产模式（scripts/serve.sh）…")
-        serve_base, node_env, pointer, stop_cmd = serve_mode(args.scale, run_dir, nodes=1, workers=workers,
-                                                             label="load")
+        serve_base, node_env, pointer, stop_cmd, health_urls = serve_mode(args.scale, run_dir, nodes=1,
+                                                                          workers=workers, label="load")
         extra = {**node_env, **extra}
     else:
         pointer = args.db if args.db else make_run_copy(args.scale, run_dir)
@@ -139,7 +139,7 @@ def run_config(args, workers: int) -> dict:
         base = f"http://127.0.0.1:{port}"
         env.update({"COCKPIT_BIND": f"127.0.0.1:{port}", "COCKPIT_PORT": str(port)})
     command = "" if args.serve or args.serve_cmd in ("", "none") else args.serve_cmd
-    server = Server(base, command, env, run_dir / "server.log", stop_command=stop_cmd)
+    server = Server(base, command, env, run_dir / "server.log", stop_command=stop_cmd, health_urls=health_urls)
     processes = args.processes or workers
     result: dict = {"workers": workers, "base": base}
     try:

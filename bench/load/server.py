@@ -47,8 +47,13 @@ class Server:
     env: dict
     log_path: Path
     stop_command: str = ""
+    # where /healthz is asked (default: base). Behind nginx, its upstream keep-alive sends every
+    # ask down one kept connection, to one worker: the production mode's benches ask each node's
+    # gunicorn directly, on a new connection each time, so that every worker gets asked
+    health_urls: tuple[str, ...] = ()
     proc: subprocess.Popen | None = None
     _log: object = None
+    _asked: int = 0
 
     def start(self) -> None:
         if not self.command:
@@ -76,8 +81,10 @@ class Server:
             self._log = None
 
     def healthz(self, timeout: float = 5) -> dict | None:
+        urls = self.health_urls or (self.base,)
+        self._asked += 1
         try:
-            with urllib.request.urlopen(self.base + "/healthz", timeout=timeout) as r:
+            with urllib.request.urlopen(urls[self._asked % len(urls)] + "/healthz", timeout=timeout) as r:
                 return json.loads(r.read())
         except (OSError, ValueError):
             return None
@@ -233,10 +240,11 @@ class RssSampler:
 
 
 def serve_mode(scale: int, out_dir: Path, nodes: int = 2, workers: int = 1,
-               label: str = "bench") -> tuple[str, dict, Path, str]:
+               label: str = "bench") -> tuple[str, dict, Path, str, tuple[str, ...]]:
     """A private ``scripts/serve.sh`` deployment (its own run directory, free ports, node 1 seeded
     with a copy of the shared demo, the others replicating it; Redis, PostgreSQL, the Celery
-    workers and nginx as in production): (nginx URL, node 1's environment, its pointer, stop command)."""
+    workers and nginx as in production): (nginx URL, node 1's environment, its pointer, stop command,
+    the nodes' own URLs)."""
     run_dir = out_dir / "serve"
     node1 = run_dir / "node1"
     make_run_copy(scale, node1)  # node 1 starts from the shared demo; the others copy it (data.replicate)
@@ -263,4 +271,5 @@ def serve_mode(scale: int, out_dir: Path, nodes: int = 2, workers: int = 1,
                          capture_output=True, text=True, check=True).stdout
     node_env = dict(item.split("=", 1) for item in out.split("\0") if item.startswith("COCKPIT_"))
     node_env.pop("COCKPIT_SERVE_CONF", None)
-    return f"http://127.0.0.1:{ports[0]}", node_env, Path(node_env["COCKPIT_DB"]), stop
+    nodes_urls = tuple(f"http://127.0.0.1:{port}" for port in ports[3:])
+    return f"http://127.0.0.1:{ports[0]}", node_env, Path(node_env["COCKPIT_DB"]), stop, nodes_urls
