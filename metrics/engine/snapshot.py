@@ -47,12 +47,6 @@ def compute(
     clean = tuple(sorted((k, v) for k, v in (filters or {}).items() if v is not None))
     key_month = parse_month(month).strftime("%Y-%m")
     scope = require(scope)
-    if snapshot and not clean and scope.all_departments and period in results.PERIODS:
-        # a region's results do not depend on a region-only scope (see _snapshot): read just
-        # these rows of the results table, not the month's every KPI × every region
-        stored = _stored_rows(tuple(kpi_ids), tuple(regions), key_month, period)
-        if stored is not None:
-            return stored
     snap = _snapshot(key_month, period, scope) if snapshot and not clean else None
     if snap is not None and set(kpi_ids) <= snap.kpis and set(regions) <= snap.regions:
         out = snap.rows(kpi_ids, regions)  # every KPI × every visible region of the month, computed once
@@ -125,33 +119,20 @@ def _scoped_snapshot(month: str, period: str, scope: Scope) -> Snapshot:
     return Snapshot.of(frame, ids, codes)
 
 
-@memo(maxsize=4096)
-def _stored_rows(kpi_ids: tuple, regions: tuple, month: str, period: str) -> pd.DataFrame | None:
-    """``kpi_ids`` × ``regions`` of one month from the results table (what :func:`compute`
-    gives for them: KPI-major, same columns and attrs), or None when the table does not hold
-    them all. The first view of a month reads its few rows (~40 cards, a map's counties), not
-    the month's snapshot (every KPI × every region, and the index built over it)."""
-    if len(set(kpi_ids)) != len(kpi_ids) or len(set(regions)) != len(regions):
-        return None  # the positions below assume distinct keys; such a call is served from the snapshot
-    return _stored_frame(month, period, kpi_ids, regions, sql_name="results_rows.sql")
-
-
-def _stored_frame(month: str, period: str, ids: tuple, codes: tuple,
-                  sql_name: str = "results_snapshot.sql") -> pd.DataFrame | None:
+def _stored_frame(month: str, period: str, ids: tuple, codes: tuple) -> pd.DataFrame | None:
     """The province's snapshot from the results table, as :class:`Snapshot` holds what
     :func:`_compute_frame` gives (same columns and values, rows KPI-major in ``ids`` × ``codes``
     order, same attrs); None when the table does not hold it (an older file, a month outside
-    the data, another period). ``results_rows.sql`` reads just ``ids`` × ``codes``."""
+    the data, another period)."""
     if period not in results.PERIODS or not results.ready():
         return None
     first, last = as_of()
     m = parse_month(month)
     if not first <= m <= last:
         return None
-    sql = named_sql(sql_name)
-    params = {"month": m, "period": period, "kpi_ids": list(ids), "regions": list(codes)}
+    sql = named_sql("results_snapshot.sql")
     # numpy arrays, strings as Python objects: a snapshot holds object columns (see Snapshot.of)
-    arrays = db.cursor().execute(sql, db.bind(sql, params)).fetchnumpy()
+    arrays = db.cursor().execute(sql, db.bind(sql, {"month": m, "period": period})).fetchnumpy()
     kpi_at = pd.Index(ids).get_indexer(arrays["kpi_id"])
     region_at = pd.Index(codes).get_indexer(arrays["region_code"])
     if len(kpi_at) != len(ids) * len(codes) or (kpi_at < 0).any() or (region_at < 0).any():

@@ -234,33 +234,6 @@ def test_a_stored_snapshot_equals_the_computed_one(demo_env, period):
         assert_same_results(stored, computed, inexact)
 
 
-@pytest.mark.parametrize("period", results.PERIODS)
-def test_a_pages_few_rows_read_from_the_table_equal_the_computed_ones(demo_env, period, monkeypatch):
-    inexact = float_kpis(demo_env)
-    cat = load_catalogue()
-    ids = tuple(reversed([k.id for k in cat.kpis.values() if period in k.periods]))[:9]  # not the table's order
-    codes = ("361130", "360000", "360102", "360100")
-    stored = snapshot._stored_rows(ids, codes, "2024-06", period)
-    computed = engine._compute_frame(ids, codes, "2024-06", period, PROVINCE, ())
-    assert stored is not None and stored["kpi_id"].tolist() == [k for k in ids for _ in codes]
-    assert stored["region_code"].tolist() == list(codes) * len(ids)
-    assert stored.attrs == computed.attrs
-    stored, computed = (engine.Snapshot.of(f, ids, codes).frame for f in (stored, computed))
-    assert_same_results(stored, computed, inexact)
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the month's whole snapshot was built for a few rows")
-
-    monkeypatch.setattr(snapshot, "_scoped_snapshot", refuse)
-    clear_all()
-    city = Scope(regions=("360100",))  # a region-only viewer reads the same rows
-    rows = engine.compute(list(ids[:2]), ["360100", "360102"], "2024-06", period, scope=city)
-    assert rows["region_code"].tolist() == ["360100", "360102"] * 2
-    # a duplicate key or a region the table does not hold falls back to the snapshot
-    assert snapshot._stored_rows(ids[:1], ("360100", "360100"), "2024-06", period) is None
-    assert snapshot._stored_rows(ids[:1], ("999999",), "2024-06", period) is None
-
-
 @pytest.mark.parametrize("region", ["360000", "360100", "360102", "361130"])
 def test_series_built_from_the_table_equal_the_computed_series(demo_env, region):
     first, last = as_of()
@@ -305,11 +278,10 @@ def test_the_warm_up_computes_no_month_when_the_results_are_stored(fixture_env, 
     monkeypatch.setattr(series, "_series_many", refuse)
     read = []
     real = engine._stored_frame
-    monkeypatch.setattr(snapshot, "_stored_frame", lambda *a, **k: read.append(a[:2]) or real(*a, **k))
+    monkeypatch.setattr(snapshot, "_stored_frame", lambda *a: read.append(a[:2]) or real(*a))
     dashboard.warm_caches(PROVINCE)
     assert dashboard.WARM_STATE["done"] and dashboard.WARM_STATE["months"] == 15
-    # the latest month's overview only (its cards, map and ranking: a few reads of its rows)
-    assert sorted(set(read)) == [("2025-03", "month"), ("2025-03", "ytd")]
+    assert sorted(read) == [("2025-03", "month"), ("2025-03", "ytd")]  # the latest month's overview only
 
 
 def test_a_file_without_results_is_warmed_month_by_month_as_before(fixture_env, tmp_path, monkeypatch):
